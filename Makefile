@@ -1,0 +1,36 @@
+# Every target creates .venv and installs the project (editable, with the dev extra) when needed.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+ENV     ?= mpe_spread
+SEED    ?= 0
+
+.PHONY: install test test-fast lint train bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks experiments
+	$(BIN)/ruff format --check src tests benchmarks experiments
+
+train: $(STAMP)
+	$(BIN)/python -m dom2_jax train --env $(ENV) --seed $(SEED)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/env_throughput.py --write benchmarks/RESULTS.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,77 @@
+"""Environments: `make(name, **overrides) -> (env, params)` and the registry of names.
+
+Overrides are either static options of the env's constructor (e.g. `protocol="mpe2"`,
+`opponent=...`) or fields of its params dataclass (e.g. `dt=0.05`, `damping=...`); a params
+override must have the default field's shape. `params=` passes a whole params object.
+Factories are imported lazily, so `import dom2_jax.envs` does not import brax.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from typing import Any
+
+from dom2_jax.envs.core import (
+    EnvParams,
+    EnvState,
+    MultiAgentEnv,
+    replace_params,
+    validate_params,
+)
+
+# name -> "module:factory"; each factory builds the env from its static options.
+_REGISTRY: dict[str, str] = {
+    "mpe_spread": "dom2_jax.envs.mpe.spread:SpreadEnv",
+    "mpe_tag": "dom2_jax.envs.mpe.tag:TagEnv",
+    "mpe_world": "dom2_jax.envs.mpe.world:WorldEnv",
+}
+
+
+def register(name: str, target: str) -> None:
+    """Register an env factory as `"package.module:callable"` (imported on first `make`)."""
+    if name in _REGISTRY and _REGISTRY[name] != target:
+        raise ValueError(f"env name {name!r} is already registered to {_REGISTRY[name]}")
+    _REGISTRY[name] = target
+
+
+def registered_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def _factory(name: str):
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown env name {name!r}; valid names: {registered_names()}")
+    module, attr = _REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make(name: str, **overrides: Any) -> tuple[MultiAgentEnv, EnvParams]:
+    """Build the env called `name` and its default params, with `overrides` applied."""
+    factory = _factory(name)
+    static_options = [p for p in inspect.signature(factory).parameters if p != "self"]
+    static = {k: overrides.pop(k) for k in list(overrides) if k in static_options}
+    env = factory(**static)
+    params = env.default_params()
+    if "params" in overrides:
+        params = validate_params(env, overrides.pop("params"))
+    fields = {f.name for f in dataclasses.fields(params)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(
+            f"{name}: unknown override(s) {unknown}; static options: {static_options}; "
+            f"params fields: {sorted(fields)}"
+        )
+    return env, replace_params(name, params, overrides)
+
+
+__all__ = [
+    "EnvParams",
+    "EnvState",
+    "MultiAgentEnv",
+    "make",
+    "register",
+    "registered_names",
+    "validate_params",
+]
