@@ -30,7 +30,7 @@ train: $(STAMP)
 	$(BIN)/python -m dom2_jax train --env $(ENV) --seed $(SEED)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/env_throughput.py --write benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

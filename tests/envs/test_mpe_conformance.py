@@ -56,16 +56,24 @@ def initial_positions(env, params, n: int) -> np.ndarray:
     return pos
 
 
-@pytest.fixture(scope="module", params=[("mpe_spread", "mpe2"), ("mpe_spread", "omar"),
-                                        ("mpe_tag", "mpe2"), ("mpe_tag", "omar")],
-                ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(
+    scope="module",
+    params=[
+        ("mpe_spread", "mpe2"),
+        ("mpe_spread", "omar"),
+        ("mpe_tag", "mpe2"),
+        ("mpe_tag", "omar"),
+    ],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def paired_rollouts(request):
     name, protocol = request.param
     env, params = make(name, protocol=protocol)
     pos0 = initial_positions(env, params, N_EPISODES)
     actions = np.array(
-        jax.random.uniform(jax.random.key(3), (N_EPISODES, T, env.n_all_agents, 2), minval=-1.0,
-                           maxval=1.0)
+        jax.random.uniform(
+            jax.random.key(3), (N_EPISODES, T, env.n_all_agents, 2), minval=-1.0, maxval=1.0
+        )
     )
     # ... and the two push into each other for the first steps.
     actions[0, :3, 0] = [1.0, 0.0]
@@ -77,15 +85,21 @@ def paired_rollouts(request):
         def step(state, a):
             state = env.step_all_agents(state, a, params)
             opp = env.observe_opponents(state, params) if env.n_opponents else jnp.zeros((0,))
-            return state, (state.pos, state.vel, env.observe(state, params), opp,
-                           env.learner_rewards(state, params))
+            return state, (
+                state.pos,
+                state.vel,
+                env.observe(state, params),
+                opp,
+                env.learner_rewards(state, params),
+            )
 
         return jax.lax.scan(step, state, acts)[1]
 
     ours = jax.jit(jax.vmap(episode))(jnp.asarray(pos0), jnp.asarray(actions))
     theirs = [
-        ref.rollout(ref.make_reference(name), pos0[e], actions[e],
-                    openai_integration=(protocol == "omar"))
+        ref.rollout(
+            ref.make_reference(name), pos0[e], actions[e], openai_integration=(protocol == "omar")
+        )
         for e in range(N_EPISODES)
     ]
     return name, protocol, env, [np.asarray(x) for x in ours], theirs

@@ -92,8 +92,9 @@ def test_layout_constants(world):
 def test_observations_and_rewards_match_omar(world, case):
     env, params, fns = world
     pos, vel = hand_built_states()[case]
-    state = env.reset(jax.random.key(0), params)[1].replace(pos=jnp.asarray(pos),
-                                                             vel=jnp.asarray(vel))
+    state = env.reset(jax.random.key(0), params)[1].replace(
+        pos=jnp.asarray(pos), vel=jnp.asarray(vel)
+    )
     obs, prey_obs, rew, prey_rew = (np.asarray(x) for x in fns(state))
     for i in range(3):
         np.testing.assert_allclose(obs[i], omar_observation(pos, vel, i), atol=1e-6)

@@ -178,8 +178,7 @@ def check_same_structure(env_name: str, field: str, expected: Any, given: Any) -
     exp_def, giv_def = jax.tree.structure(expected), jax.tree.structure(given)
     if exp_def != giv_def:
         raise ValueError(
-            f"{env_name}: params field {field!r} has pytree structure {giv_def}, "
-            f"expected {exp_def}"
+            f"{env_name}: params field {field!r} has pytree structure {giv_def}, expected {exp_def}"
         )
     for (path, e), g in zip(
         jax.tree_util.tree_leaves_with_path(expected), jax.tree.leaves(given), strict=True

@@ -88,5 +88,7 @@ def boundary_penalty(abs_coord: jax.Array) -> jax.Array:
     """MPE's `bound(x)` for prey leaving the arena: 0 below 0.9, linear to 1, then exp, cap 10."""
     x = abs_coord
     return jnp.where(
-        x < 0.9, 0.0, jnp.where(x < 1.0, (x - 0.9) * 10.0, jnp.minimum(jnp.exp(2.0 * x - 2.0), 10.0))
+        x < 0.9,
+        0.0,
+        jnp.where(x < 1.0, (x - 0.9) * 10.0, jnp.minimum(jnp.exp(2.0 * x - 2.0), 10.0)),
     )

@@ -98,4 +98,3 @@ class SpreadEnv(ParticleEnv):
             return coverage - params.collision_penalty * collisions
         local = -params.collision_penalty * collisions
         return (1.0 - params.local_ratio) * (-jnp.sum(d)) + params.local_ratio * local
-

@@ -1,0 +1,1 @@
+"""Offline datasets: schema, generation, sampling and the reference returns for scores."""
