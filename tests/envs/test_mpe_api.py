@@ -127,3 +127,36 @@ def test_heuristic_prey_flees_and_opponent_is_pluggable(name):
     env_still, params_still = make(name, opponent=still())
     _, moved, _, _, info = env_still.step(jax.random.key(0), state, jnp.zeros((3, 2)), params_still)
     assert np.all(np.asarray(info["opponent_actions"]) == 0.0)
+
+
+def test_whole_params_object_is_validated():
+    env, params = make("mpe_tag")
+    make("mpe_tag", params=params.replace(dt=jnp.float32(0.05)))
+    with pytest.raises(ValueError, match=r"accel.*\(4,\)"):
+        make("mpe_tag", params=params.replace(accel=jnp.ones(3)))
+    _, spread_params = make("mpe_spread")
+    with pytest.raises(TypeError, match="TagParams"):
+        make("mpe_tag", params=spread_params)
+
+
+def test_auto_reset_starts_a_new_episode_and_keeps_final_obs():
+    from dom2_jax.envs.wrappers import AutoReset
+
+    env, params = make("mpe_spread")
+    wrapped = AutoReset(env)
+    obs, state = wrapped.reset(jax.random.key(0), params)
+
+    def body(carry, key):
+        obs, state = carry
+        obs, state, rew, dones, info = wrapped.step(key, state, jnp.ones((3, 2)), params)
+        return (obs, state), (obs, state.t, dones, info["final_obs"])
+
+    _, (obs, t, dones, final_obs) = jax.jit(
+        lambda c: jax.lax.scan(body, c, jax.random.split(jax.random.key(1), 60))
+    )((obs, state))
+    t, dones = np.asarray(t), np.asarray(dones)
+    assert list(np.flatnonzero(dones[:, 0])) == [24, 49]
+    assert t[24] == 0 and t[25] == 1 and t[23] == 24
+    # The first obs of the new episode replaces the last one, which stays in final_obs.
+    assert not np.allclose(obs[24], final_obs[24])
+    np.testing.assert_array_equal(obs[23], final_obs[23])
