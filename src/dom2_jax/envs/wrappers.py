@@ -32,6 +32,8 @@ class AutoReset:
         reset_obs, reset_state = self.env.reset(reset_key, params)
         episode_over = jnp.all(dones)
         info = dict(info, final_obs=obs)
+        if hasattr(self.env, "global_state"):  # MaMuJoCo: datasets store the global state too
+            info["final_state_obs"] = self.env.global_state(state, params)
         state = jax.tree.map(lambda r, s: jnp.where(episode_over, r, s), reset_state, state)
         obs = jnp.where(episode_over, reset_obs, obs)
         return obs, state, rewards, dones, info

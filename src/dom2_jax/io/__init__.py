@@ -1,0 +1,1 @@
+"""The edge: everything that touches files (datasets, policies, checkpoints, metrics, plots)."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from dom2_jax.data.generate import make_collect, to_dataset
+from dom2_jax.envs import make
+from dom2_jax.envs.rollout import random_policy
+
+
+@pytest.fixture(scope="session")
+def spread():
+    return make("mpe_spread")
+
+
+@pytest.fixture(scope="session")
+def tiny_traj(spread):
+    """Raw rollouts of a random policy: 4 envs x 60 steps (2 whole episodes each + 10 steps)."""
+    env, params = spread
+    collect = jax.jit(make_collect(env, params, random_policy(env), n_envs=4, n_steps=60))
+    return jax.tree.map(np.asarray, collect(jax.random.key(0)))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tiny_traj):
+    return to_dataset(tiny_traj)
