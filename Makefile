@@ -5,8 +5,10 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 ENV     ?= mpe_spread
 SEED    ?= 0
+LEVEL   ?= all
+PRESET  ?= paper
 
-.PHONY: install test test-fast lint train bench clean
+.PHONY: install test test-fast lint train data bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +30,9 @@ lint: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/python -m dom2_jax train --env $(ENV) --seed $(SEED)
+
+data: $(STAMP)
+	$(BIN)/python -m dom2_jax data --env $(ENV) --level $(LEVEL) --seed $(SEED) --preset $(PRESET)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md

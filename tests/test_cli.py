@@ -31,3 +31,28 @@ def test_unknown_env_is_a_clear_error():
         [sys.executable, "-m", "dom2_jax", "train", "--env", "nope"], capture_output=True, text=True
     )
     assert out.returncode != 0 and "invalid choice" in out.stderr and "mpe_spread" in out.stderr
+
+
+def test_data_writes_a_loadable_dataset(tmp_path):
+    from dom2_jax.io.dataset_files import load_dataset
+
+    out = tmp_path / "random.npz"
+    text = run_cli(
+        "data",
+        "--env",
+        "mpe_tag",
+        "--level",
+        "random",
+        "--size",
+        "500",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert "wrote" in text and "500 transitions" in text
+    dataset, meta = load_dataset(out)
+    assert dataset.n_transitions == 500 and dataset.n_episodes == 20
+    assert meta["env"] == "mpe_tag" and meta["level"] == "random" and meta["seed"] == 3
+    assert meta["reference_returns"]["omar"] == [-4.1, 185.6]
+    assert meta["env_params"]["dt"] == 0.10000000149011612

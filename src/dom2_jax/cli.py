@@ -41,6 +41,29 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from dom2_jax.io import generation
+
+    levels = generation.LEVELS if args.level == "all" else (args.level,)
+    for level in levels:
+        try:
+            path, meta = generation.generate(
+                args.env, level, seed=args.seed, size=args.size, preset=args.preset, out=args.out
+            )
+        except NotImplementedError as err:
+            print(f"[dom2-jax] skipped {args.env}/{level}: {err}", file=sys.stderr)
+            if args.level != "all":
+                return 2
+            continue
+        policy = meta["behaviour_policy"]
+        print(
+            f"wrote {path}: {meta['level']} {args.env}, {meta.get('n_transitions')} transitions, "
+            f"{meta.get('n_episodes')} episodes, mean return {policy['mean_return']:.2f} "
+            f"({meta['return_aggregation']} over agents), {meta['generation_seconds']} s"
+        )
+    return 0
+
+
 def _envs(args: argparse.Namespace) -> int:
     for name in registered_names():
         env, _ = make(name)
@@ -56,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--num-envs", type=int, default=1024, help="parallel episodes (vmapped)")
     train.set_defaults(func=_train)
+    data = sub.add_parser("data", help="generate an offline dataset (one level or all four)")
+    data.add_argument("--env", default="mpe_spread", choices=registered_names())
+    data.add_argument(
+        "--level", default="all", choices=["all", "random", "medium-replay", "medium", "expert"]
+    )
+    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--size", type=int, default=None, help="transitions (default: the preset's)")
+    data.add_argument(
+        "--preset",
+        default="paper",
+        choices=["paper", "small"],
+        help="paper: 1M transitions (medium-replay: the published buffer sizes); small: 50k",
+    )
+    data.add_argument("--out", default=None, help="file (default data/<env>/<level>-seed<k>.npz)")
+    data.set_defaults(func=_data)
     envs = sub.add_parser("envs", help="list the registered environments and their shapes")
     envs.set_defaults(func=_envs)
     return parser

@@ -67,6 +67,7 @@ def write_dataset(path: str | Path, dataset: Dataset, metadata: dict[str, Any]) 
             np.savez_compressed(f, **arrays, **{METADATA_KEY: np.array(json.dumps(meta))})
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a dataset is an ordinary shared file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

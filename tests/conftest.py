@@ -1,3 +1,5 @@
+"""Shared fixtures: tiny rollouts and datasets, compiled once per session."""
+
 from __future__ import annotations
 
 import jax
