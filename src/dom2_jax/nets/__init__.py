@@ -1,0 +1,1 @@
+"""Networks and diffusion machinery: MLPs, time embeddings, noise schedules, samplers, critics."""
