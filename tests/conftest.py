@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import jax
 import numpy as np
 import pytest
@@ -9,6 +12,15 @@ import pytest
 from dom2_jax.data.generate import make_collect, to_dataset
 from dom2_jax.envs import make
 from dom2_jax.envs.rollout import random_policy
+
+# Reuse XLA compilations across tests and the CLI subprocesses they start (CPU compiles dominate
+# the suite's time); the cache only skips recompiling identical programs.
+_CACHE = os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "dom2-jax-test-xla-cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
 @pytest.fixture(scope="session")

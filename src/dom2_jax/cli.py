@@ -3,25 +3,79 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
 
+from dom2_jax.config import LEVELS
 from dom2_jax.data import reference_returns
 from dom2_jax.envs import make, registered_names
 from dom2_jax.envs.rollout import batch_returns, random_policy
 
 
 def _train(args: argparse.Namespace) -> int:
+    from dom2_jax.config import preset
+    from dom2_jax.io import generation
+    from dom2_jax.io.training import run_training
+
+    overrides = {"n_seeds": args.seeds, "seed": args.seed}
+    if args.updates is not None:
+        overrides["n_updates"] = args.updates
+        overrides["chunk_updates"] = min(args.chunk or args.updates, args.updates)
+    elif args.chunk is not None:
+        overrides["chunk_updates"] = args.chunk
+    config = preset(args.preset, env=args.env, level=args.level, **overrides)
+    if args.no_reweight:
+        config = dataclasses.replace(
+            config, reweight=dataclasses.replace(config.reweight, enabled=False)
+        )
+    dataset = (
+        Path(args.dataset)
+        if args.dataset
+        else generation.default_path(
+            args.env, args.level, args.data_seed, suffix=f"-{args.data_preset}"
+        )
+    )
+    if not dataset.exists():
+        if args.dataset:
+            print(f"[dom2-jax] no dataset at {dataset}", file=sys.stderr)
+            return 2
+        print(f"[dom2-jax] {dataset} is missing: generating it ({args.data_preset} preset)")
+        generation.generate(
+            args.env, args.level, seed=args.data_seed, preset=args.data_preset, out=dataset
+        )
+    run_dir = args.run_dir or (
+        f"runs/dom2-{args.env}-{args.level}-{args.preset}-seed{args.seed}x{args.seeds}"
+    )
+    print(
+        f"[dom2-jax] training DOM2 on {dataset} -> {run_dir} ({args.preset} preset, "
+        f"{config.train.n_updates} updates x {args.seeds} seed(s), cql_alpha "
+        f"{config.algo.cql_alpha}, eta {config.algo.eta}, reweighting "
+        f"{'on' if config.reweight.enabled else 'off'})"
+    )
+    summary = run_training(config, dataset, run_dir, resume=args.resume, max_chunks=args.max_chunks)
+    final = summary["final"]
+    returns = np.asarray(final["eval_return"])
+    print(
+        f"final eval return ({reference_returns.AGGREGATION.get(args.env, 'mean')} over agents): "
+        f"{returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} seed(s)"
+    )
+    for key in sorted(k for k in final if k.startswith("score_")):
+        vals = np.asarray(final[key])
+        print(
+            f"normalised score ({key[6:]} reference returns): {vals.mean():.1f} +- {vals.std():.1f}"
+        )
+    print(f"metrics, checkpoints and learning curve in {run_dir}")
+    return 0
+
+
+def _rollout(args: argparse.Namespace) -> int:
     env, params = make(args.env)
     n_steps = int(params.max_steps)
-    print(
-        f"[dom2-jax] DOM2 training lands with the DOM2 trainer issue (step 4 of the plan). Until "
-        f"then `train` runs a vmapped random-policy rollout of {args.env}: {args.num_envs} "
-        f"episodes x {n_steps} steps, seed {args.seed}."
-    )
     run = jax.jit(
         lambda key: batch_returns(env, params, random_policy(env), key, args.num_envs, n_steps)
     )
@@ -30,14 +84,16 @@ def _train(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     team = np.asarray(reference_returns.team_return(args.env, returns))
     how = reference_returns.AGGREGATION.get(args.env, "mean")
+    print(
+        f"random policy on {args.env}, {args.num_envs} episodes x {n_steps} steps, seed {args.seed}"
+    )
     print(f"mean episode return ({how} over agents): {team.mean():.2f} +- {team.std():.2f}")
     print(f"per-agent mean return: {np.round(returns.mean(axis=0), 2).tolist()}")
     if args.env in reference_returns.OMAR:
         score = reference_returns.normalized_score(args.env, team.mean())
         lo, hi = reference_returns.OMAR[args.env]
         print(f"OMAR-normalised score: {float(score):.1f} (random {lo}, expert {hi})")
-    steps = args.num_envs * n_steps
-    print(f"{steps} env steps in {elapsed:.2f} s, compile included")
+    print(f"{args.num_envs * n_steps} env steps in {elapsed:.2f} s, compile included")
     return 0
 
 
@@ -74,11 +130,37 @@ def _envs(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dom2_jax", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    train = sub.add_parser("train", help="train on an env (random-policy rollout until DOM2 lands)")
+    train = sub.add_parser("train", help="train DOM2 on an offline dataset")
     train.add_argument("--env", default="mpe_spread", choices=registered_names())
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--num-envs", type=int, default=1024, help="parallel episodes (vmapped)")
+    train.add_argument("--level", default="expert", choices=list(LEVELS))
+    train.add_argument("--preset", default="cpu", choices=["cpu", "paper", "tiny"])
+    train.add_argument("--seeds", type=int, default=1, help="seeds trained in one vmapped program")
+    train.add_argument("--seed", type=int, default=0, help="base seed")
+    train.add_argument("--updates", type=int, default=None, help="override the preset's updates")
+    train.add_argument("--chunk", type=int, default=None, help="updates per compiled chunk")
+    train.add_argument("--no-reweight", action="store_true", help="turn trajectory reweighting off")
+    train.add_argument("--dataset", default=None, help="dataset file (default: generated)")
+    train.add_argument(
+        "--data-preset",
+        default="small",
+        choices=["small", "paper"],
+        help="size of the dataset generated when --dataset is not given",
+    )
+    train.add_argument("--data-seed", type=int, default=0)
+    train.add_argument("--run-dir", default=None)
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument(
+        "--max-chunks",
+        type=int,
+        default=None,
+        help="stop after this many chunks (resume later with --resume)",
+    )
     train.set_defaults(func=_train)
+    rollout = sub.add_parser("rollout", help="vmapped random-policy episodes of an env")
+    rollout.add_argument("--env", default="mpe_spread", choices=registered_names())
+    rollout.add_argument("--seed", type=int, default=0)
+    rollout.add_argument("--num-envs", type=int, default=1024, help="parallel episodes")
+    rollout.set_defaults(func=_rollout)
     data = sub.add_parser("data", help="generate an offline dataset (one level or all four)")
     data.add_argument("--env", default="mpe_spread", choices=registered_names())
     data.add_argument(

@@ -49,8 +49,10 @@ def default_size(env_name: str, level: str, preset: str = "paper") -> int:
     return full if small is None else min(small, full)
 
 
-def default_path(env_name: str, level: str, seed: int, root: str | Path = "data") -> Path:
-    return Path(root) / env_name / f"{level}-seed{seed}.npz"
+def default_path(
+    env_name: str, level: str, seed: int, root: str | Path = "data", suffix: str = ""
+) -> Path:
+    return Path(root) / env_name / f"{level}-seed{seed}{suffix}.npz"
 
 
 def params_summary(params: Any) -> dict[str, Any]:

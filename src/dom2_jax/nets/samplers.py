@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dom2_jax.config import SAMPLERS
 from dom2_jax.nets.schedules import Schedule
 
-SAMPLERS = ("dpm_solver1", "ddpm")
 EpsFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
 
 

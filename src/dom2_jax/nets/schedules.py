@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-SCHEDULES = ("vp", "linear", "cosine")
+from dom2_jax.config import SCHEDULES
 
 
 def vp_betas(n: int, b_min: float = 0.1, b_max: float = 10.0) -> jax.Array:

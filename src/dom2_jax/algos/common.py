@@ -1,0 +1,58 @@
+"""Pieces every offline algorithm shares: target updates, TD target, CQL penalty, a grad step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def soft_update(target, online, tau: float):
+    """Polyak averaging: `tau * online + (1 - tau) * target`, leaf by leaf."""
+    return jax.tree.map(lambda t, o: tau * o + (1.0 - tau) * t, target, online)
+
+
+def ema_update(ema, online, step: jax.Array, decay: float, every: int, start: int):
+    """Diffusion-QL's actor EMA: copy before `start`, then EMA every `every` updates."""
+    mixed = soft_update(ema, online, 1.0 - decay)
+    use = jnp.where(step < start, 0, jnp.where(step % every == 0, 1, 2))
+    return jax.tree.map(
+        lambda o, m, e: jnp.select([use == 0, use == 1], [o, m], e), online, mixed, ema
+    )
+
+
+def td_target(reward: jax.Array, terminal: jax.Array, next_q: jax.Array, gamma: float):
+    """`r + gamma (1 - terminal) Q'`: truncations bootstrap, only true terminals cut."""
+    return reward + gamma * (1.0 - terminal.astype(jnp.float32)) * next_q
+
+
+def cql_penalty(
+    q_fn: Callable[[jax.Array, jax.Array], jax.Array],
+    obs: jax.Array,  # [B, obs_dim]
+    data_actions: jax.Array,  # [B, act_dim]
+    key: jax.Array,
+    n_samples: int,
+    act_mask: jax.Array,  # [act_dim] bool: real action dimensions
+) -> jax.Array:
+    """OMAR's MA-CQL regulariser for one critic, averaged over the batch.
+
+    `logsumexp_k(Q(o, a_k) - log p_U(a_k)) - Q(o, a_data)` with `a_k ~ U[-1, 1]^|A|` (density
+    `0.5^|A|`, |A| the real action size), CQL(H) with the uniform proposal as in OMAR's release.
+    Positive when Q rates random actions above the data's; minimising it pushes Q down off-data.
+    """
+    batch, act_dim = data_actions.shape
+    random = jax.random.uniform(key, (n_samples, batch, act_dim), minval=-1.0, maxval=1.0)
+    random = random * act_mask
+    q_random = jax.vmap(q_fn, in_axes=(None, 0))(obs, random)  # [n_samples, B]
+    log_density = jnp.sum(act_mask) * jnp.log(0.5)
+    lse = jax.scipy.special.logsumexp(q_random - log_density, axis=0)
+    return jnp.mean(lse - q_fn(obs, data_actions))
+
+
+def gradient_step(loss_fn, params, opt_state, optimizer: optax.GradientTransformation, *args):
+    """One optimiser step on `loss_fn(params, *args) -> (loss, aux)`; returns grad norm too."""
+    (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss, aux, optax.tree.norm(grads)

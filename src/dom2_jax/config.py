@@ -1,0 +1,186 @@
+"""Frozen, typed, documented configuration: one dataclass per concern, named presets.
+
+Every default names its source. Where the DOM2 paper is silent (../shared/paper/notes.md section 9)
+the default is the Diffusion-QL / OMAR convention and the field says so; nothing is a buried
+literal in the algorithm code. Derived values are properties; validation is in `__post_init__`
+and names the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+LEVELS = ("random", "medium-replay", "medium", "expert")
+SCHEDULES = ("vp", "linear", "cosine")
+SAMPLERS = ("dpm_solver1", "ddpm")
+
+# OMAR's per-(task, dataset) CQL weights (algorithms/maddpg.py in its release; notes.md 1.4).
+OMAR_CQL_ALPHA: dict[str, dict[str, float]] = {
+    "mpe_spread": {"random": 0.5, "medium-replay": 1.0, "medium": 5.0, "expert": 5.0},
+    "mpe_tag": {"random": 0.5, "medium-replay": 0.5, "medium": 5.0, "expert": 5.0},
+    "mpe_world": {"random": 0.5, "medium-replay": 1.0, "medium": 0.5, "expert": 5.0},
+    "halfcheetah_2x3": {"random": 1.0, "medium-replay": 5.0, "medium": 1.0, "expert": 5.0},
+}
+
+
+def _check(condition: bool, name: str, message: str) -> None:
+    if not condition:
+        raise ValueError(f"config field {name!r}: {message}")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """The diffusion policy (noise net, schedule, sampler)."""
+
+    n_steps: int = 5
+    """Diffusion steps N of the forward process (Diffusion-QL: 5; DOM2 unknown)."""
+    schedule: str = "vp"
+    """Noise schedule: vp (Diffusion-QL, b_min 0.1, b_max 10), linear or cosine."""
+    sampler: str = "dpm_solver1"
+    """dpm_solver1 (DOM2: first-order DPM-Solver = DDIM) or ddpm (Diffusion-QL's ancestral)."""
+    n_sample_steps: int = 5
+    """Solver steps at sampling time, <= n_steps (DOM2's 'few steps'; unknown, default all N)."""
+    hidden: tuple[int, ...] = (256, 256, 256)
+    """Noise-net MLP widths (Diffusion-QL: 3 x 256, Mish)."""
+    time_dim: int = 16
+    """Sinusoidal time-embedding size (Diffusion-QL: 16)."""
+
+    def __post_init__(self):
+        _check(self.schedule in SCHEDULES, "schedule", f"must be one of {SCHEDULES}")
+        _check(self.sampler in SAMPLERS, "sampler", f"must be one of {SAMPLERS}")
+        _check(1 <= self.n_sample_steps <= self.n_steps, "n_sample_steps", "must be in [1, N]")
+
+
+@dataclass(frozen=True)
+class DOM2Config:
+    """DOM2's losses and optimisation (per agent; independent learners as in the paper)."""
+
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    critic_hidden: tuple[int, ...] = (256, 256, 256)
+    """Twin-Q MLP widths (Diffusion-QL: 3 x 256, Mish)."""
+    eta: float = 1.0
+    """Q-term weight in the actor loss, normalised by E|Q| (Diffusion-QL: 1.0 on locomotion)."""
+    cql_alpha: float = 5.0
+    """CQL regulariser weight; `for_task` sets OMAR's per-(task, level) table value."""
+    cql_samples: int = 10
+    """Uniform random actions in the CQL logsumexp (OMAR: 10)."""
+    gamma: float = 0.99
+    """Discount (paper text; OMAR's release effectively used 0.95, notes.md 4.5)."""
+    tau: float = 0.005
+    """Polyak rate of the target critics (Diffusion-QL: 0.005)."""
+    actor_lr: float = 3e-4
+    critic_lr: float = 3e-4
+    actor_grad_clip: float = 1.0
+    """Global gradient-norm clip of the actor (notes.md section 3 recommendation)."""
+    critic_grad_clip: float = 0.5
+    """Global gradient-norm clip of the critics (OMAR: 0.5)."""
+    ema_decay: float = 0.995
+    """EMA of the actor used to sample TD-target actions (Diffusion-QL: 0.995)."""
+    ema_every: int = 5
+    """Update the EMA actor every this many updates (Diffusion-QL: 5)."""
+    ema_start: int = 1000
+    """Before this many updates the EMA actor copies the actor (Diffusion-QL: 1000)."""
+    batch_size: int = 256
+    """Transitions per update and agent (Diffusion-QL: 256)."""
+
+    def __post_init__(self):
+        _check(0.0 < self.gamma < 1.0, "gamma", "must be in (0, 1)")
+        _check(0.0 < self.tau <= 1.0, "tau", "must be in (0, 1]")
+        _check(self.batch_size > 0, "batch_size", "must be positive")
+        _check(self.cql_alpha >= 0.0 and self.eta >= 0.0, "eta/cql_alpha", "must be >= 0")
+
+    def for_task(self, env_name: str, level: str) -> DOM2Config:
+        """This config with OMAR's CQL weight for (env, level), when the table has one."""
+        alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level)
+        return self if alpha is None else dataclasses.replace(self, cql_alpha=alpha)
+
+
+@dataclass(frozen=True)
+class ReweightConfig:
+    """Trajectory-based reweighting (DOM2's data scheme; the exact rule is unknown, notes.md 2).
+
+    An episode whose team return is at or above the q-quantile of the dataset's episode returns
+    gets `extra` more copies for every threshold it clears: c = 1 + sum_k extra_k [R >= R_q_k].
+    Sampling weights, never copied arrays. Defaults: top 50% x2, top 20% x5, top 5% x10.
+    """
+
+    enabled: bool = True
+    quantiles: tuple[float, ...] = (0.5, 0.8, 0.95)
+    extra: tuple[int, ...] = (1, 3, 5)
+
+    def __post_init__(self):
+        _check(len(self.quantiles) == len(self.extra), "extra", "one per quantile")
+        _check(all(0.0 <= q < 1.0 for q in self.quantiles), "quantiles", "must be in [0, 1)")
+        _check(all(e >= 0 for e in self.extra), "extra", "must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The run: length, chunking, evaluation, seeds."""
+
+    n_updates: int = 100_000
+    """Gradient updates per agent (report updates, not env steps)."""
+    chunk_updates: int = 1_000
+    """Updates per compiled chunk; host I/O (progress, metrics, checkpoints) happens between."""
+    eval_episodes: int = 10
+    """Evaluation episodes per seed at the end of every chunk (OMAR/Diffusion-QL: 10)."""
+    n_seeds: int = 1
+    """Seeds trained in one vmapped program."""
+    seed: int = 0
+    """Base seed: seed s of the run uses jax.random.fold_in(key(seed), s)."""
+
+    def __post_init__(self):
+        _check(self.n_updates > 0 and self.chunk_updates > 0, "n_updates", "must be positive")
+        _check(
+            self.n_updates % self.chunk_updates == 0,
+            "chunk_updates",
+            f"must divide n_updates ({self.n_updates})",
+        )
+        _check(self.n_seeds >= 1, "n_seeds", "must be >= 1")
+
+    @property
+    def n_chunks(self) -> int:
+        return self.n_updates // self.chunk_updates
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run needs; saved beside its checkpoints."""
+
+    env: str = "mpe_spread"
+    level: str = "expert"
+    algo: DOM2Config = field(default_factory=DOM2Config)
+    reweight: ReweightConfig = field(default_factory=ReweightConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        _check(self.level in LEVELS, "level", f"must be one of {LEVELS}")
+
+
+def preset(name: str, env: str = "mpe_spread", level: str = "expert", **train) -> RunConfig:
+    """Named presets: `paper` (the defaults above), `cpu` (minutes on 2 cores), `tiny` (tests)."""
+    if name == "paper":
+        algo, tr = DOM2Config(), TrainConfig()
+    elif name == "cpu":
+        algo = DOM2Config(
+            diffusion=DiffusionConfig(hidden=(64, 64)), critic_hidden=(64, 64), ema_start=200
+        )
+        tr = TrainConfig(n_updates=10_000, chunk_updates=1_000, eval_episodes=10)
+    elif name == "tiny":
+        algo = DOM2Config(
+            diffusion=DiffusionConfig(n_steps=3, n_sample_steps=3, hidden=(16,), time_dim=4),
+            critic_hidden=(16,),
+            batch_size=8,
+            ema_start=2,
+            cql_samples=3,
+        )
+        tr = TrainConfig(n_updates=8, chunk_updates=4, eval_episodes=2)
+    else:
+        raise ValueError(f"unknown preset {name!r}; valid presets: ['paper', 'cpu', 'tiny']")
+    return RunConfig(
+        env=env,
+        level=level,
+        algo=algo.for_task(env, level),
+        train=dataclasses.replace(tr, **train),
+    )

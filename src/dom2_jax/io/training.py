@@ -1,0 +1,171 @@
+"""The training host loop (the edge): compiled chunks, progress, metrics, checkpoints, NaN stop.
+
+`run_training(config, dataset_path, run_dir)` loads and validates the dataset, builds the pure
+program of `dom2_jax.train`, vmaps it over seeds (sharding the seed axis over devices when there
+are several), then loops over chunks: after each chunk it checks for NaN/inf, writes metrics,
+saves a checkpoint and updates the progress bar. `resume=True` continues from the last
+checkpoint; the result is bit-identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from tqdm.auto import tqdm
+
+from dom2_jax.config import RunConfig
+from dom2_jax.data import reference_returns
+from dom2_jax.envs import make
+from dom2_jax.io.checkpoint import Checkpointer
+from dom2_jax.io.dataset_files import load_dataset
+from dom2_jax.io.metrics import MetricsWriter, write_json
+from dom2_jax.io.plots import learning_curve
+from dom2_jax.train import make_train, make_train_data, seed_keys
+
+
+class NonFiniteError(RuntimeError):
+    """A loss or evaluation became NaN/inf; the message names the step and last checkpoint."""
+
+
+def config_record(config: RunConfig) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def seed_sharding(n_seeds: int):
+    """Shard the leading seed axis over all devices when it divides evenly (else replicate)."""
+    devices = jax.devices()
+    if len(devices) == 1 or n_seeds % len(devices):
+        return None
+    return NamedSharding(Mesh(np.array(devices), ("seeds",)), PartitionSpec("seeds"))
+
+
+def score_columns(env_name: str, team: np.ndarray, refs: dict[str, Any]) -> dict[str, float]:
+    out = {"eval_return": float(team.mean()), "eval_return_std": float(team.std())}
+    for name, pair in refs.items():
+        if pair:
+            out[f"score_{name}"] = float(
+                reference_returns.normalized_score(env_name, team.mean(), {env_name: pair})
+            )
+    return out
+
+
+def run_training(
+    config: RunConfig,
+    dataset_path: str | Path,
+    run_dir: str | Path,
+    resume: bool = False,
+    max_chunks: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train `config` on the dataset file; returns the run summary (also in summary.json)."""
+    run_dir = Path(run_dir)
+    env, env_params = make(config.env)
+    dataset, meta = load_dataset(dataset_path, env=env)
+    data = make_train_data(dataset, config.env, config)
+    fns = make_train(config, env, env_params)
+    n_seeds, chunk = config.train.n_seeds, config.train.chunk_updates
+    refs = dict(meta.get("reference_returns") or {})
+    refs.setdefault("omar", reference_returns.OMAR.get(config.env))
+    record = {
+        "config": config_record(config),
+        "dataset": str(dataset_path),
+        "dataset_checksum": meta["checksum"],
+    }
+
+    states = jax.vmap(fns.init)(seed_keys(config.train.seed, n_seeds))  # seeds
+    sharding = seed_sharding(n_seeds)
+    if sharding is not None:
+        states = jax.device_put(states, sharding)
+    train_chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))  # seeds
+
+    checkpointer = Checkpointer(run_dir)
+    start_step = checkpointer.latest_step() or 0
+    if start_step and not resume:
+        raise FileExistsError(
+            f"{run_dir} already holds checkpoints up to update {start_step}: pass --resume to "
+            "continue it, or choose another --run-dir"
+        )
+    if start_step:
+        saved = checkpointer.read_record(start_step)
+        for key in ("config", "dataset_checksum"):
+            if saved.get(key) != record[key]:
+                raise ValueError(
+                    f"{run_dir}: cannot resume, the checkpoint's {key} differs from this run's "
+                    f"(saved {saved.get(key)!r})"
+                )
+        states = checkpointer.restore(start_step, states)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", record)
+    metrics = MetricsWriter(run_dir, n_seeds, resume_step=start_step)
+
+    first_chunk = start_step // chunk
+    last_chunk = (
+        config.train.n_chunks
+        if max_chunks is None
+        else min(config.train.n_chunks, first_chunk + max_chunks)
+    )
+    bar = tqdm(
+        total=config.train.n_updates,
+        initial=start_step,
+        unit="upd",
+        disable=not progress,
+        desc=f"dom2 {config.env}/{config.level}",
+    )
+    last_scores = None
+    for c in range(first_chunk, last_chunk):
+        t0 = time.perf_counter()
+        states, out = train_chunk(states, data)
+        out = jax.tree.map(np.asarray, out)
+        seconds = time.perf_counter() - t0
+        step = (c + 1) * chunk
+        bad = [k for k, v in out.metrics.items() if not np.all(np.isfinite(v))]
+        if bad or not np.all(np.isfinite(out.eval_returns)):
+            last_good = checkpointer.latest_step()
+            raise NonFiniteError(
+                f"non-finite {bad or ['eval_returns']} in the chunk ending at update {step}; "
+                f"last good checkpoint: {run_dir}/checkpoints/{last_good}"
+                if last_good
+                else f"non-finite {bad} before the first checkpoint (update {step})"
+            )
+        team = np.asarray(reference_returns.team_return(config.env, out.eval_returns))  # [S, E]
+        last_scores = []
+        for s in range(n_seeds):
+            row = {
+                "step": step,
+                "chunk": c,
+                "seconds": round(seconds, 3),
+                **score_columns(config.env, team[s], refs),
+            }
+            row.update({k: float(np.mean(v[s])) for k, v in sorted(out.metrics.items())})
+            metrics.append(s, row)
+            last_scores.append(row.get("score_omar", row["eval_return"]))
+        checkpointer.save(step, states, dict(record, step=step))
+        bar.update(chunk)
+        bar.set_postfix(
+            upd_s=f"{chunk * n_seeds / seconds:,.0f}", score=f"{np.mean(last_scores):.1f}"
+        )
+    bar.close()
+    checkpointer.close()
+    rows = [metrics.read(s) for s in range(n_seeds)]
+    final = [r[-1] for r in rows]
+    summary = {
+        "env": config.env,
+        "level": config.level,
+        "n_seeds": n_seeds,
+        "updates": int(final[0]["step"]),
+        "finished": int(final[0]["step"]) == config.train.n_updates,
+        "final": {k: [r[k] for r in final] for k in final[0] if k.startswith(("score", "eval"))},
+        "dataset": str(dataset_path),
+        "run_dir": str(run_dir),
+    }
+    write_json(run_dir / "summary.json", summary)
+    if "score_omar" in final[0]:
+        learning_curve(rows, run_dir / "learning_curve.png", f"DOM2 {config.env} {config.level}")
+    return summary

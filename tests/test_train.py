@@ -1,0 +1,199 @@
+"""The compiled training program and its host loop: seeds, chunking, resume, NaN stop, sharding."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dom2_jax.config import preset
+from dom2_jax.io.checkpoint import Checkpointer
+from dom2_jax.io.dataset_files import write_dataset
+from dom2_jax.io.training import NonFiniteError, run_training
+from dom2_jax.train import make_train, make_train_data, seed_keys
+
+TINY = preset("tiny", level="random")
+
+
+@pytest.fixture(scope="module")
+def dataset_file(tmp_path_factory, tiny_dataset):
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
+    return write_dataset(path, tiny_dataset, {"env": "mpe_spread", "level": "random"})
+
+
+@pytest.fixture(scope="module")
+def program(spread, tiny_dataset):
+    env, params = spread
+    fns = make_train(TINY, env, params)
+    data = make_train_data(tiny_dataset, "mpe_spread", TINY)
+    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))
+    return fns, data, chunk
+
+
+def leaves(tree):
+    return [
+        np.asarray(jax.random.key_data(x) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else x)
+        for x in jax.tree.leaves(tree)
+    ]
+
+
+def test_seeds_differ_and_match_a_single_seed_run(program):
+    fns, data, chunk = program
+    states, out = chunk(jax.vmap(fns.init)(seed_keys(0, 2)), data)
+    actor = states.algo.agents.actor
+    a0, a1 = (jax.tree.map(lambda x, s=s: x[s], actor) for s in (0, 1))
+    assert not np.allclose(leaves(a0)[0], leaves(a1)[0])
+    alone, _ = chunk(jax.vmap(fns.init)(seed_keys(0, 2)[1:]), data)  # seed 1 by itself
+    for x, y in zip(leaves(a1), leaves(alone.algo.agents.actor), strict=True):
+        np.testing.assert_allclose(x, y[0], rtol=1e-5, atol=1e-6)
+    assert out.eval_returns.shape == (2, 2, 3)
+
+
+def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
+    env, params = spread
+    one = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, chunk_updates=8))
+    results = []
+    for config in (TINY, one):
+        fns = make_train(config, env, params)
+        data = make_train_data(tiny_dataset, "mpe_spread", config)
+        state = fns.init(jax.random.key(0))
+        for _ in range(config.train.n_chunks):
+            state, _ = jax.jit(fns.train_chunk)(state, data)
+        results.append(leaves(state.algo))
+    for x, y in zip(*results, strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+
+
+def test_train_in_one_program_equals_chunks(program):
+    fns, data, chunk = program
+    states = jax.vmap(fns.init)(seed_keys(0, 1))
+    by_chunk = states
+    for _ in range(TINY.train.n_chunks):
+        by_chunk, _ = chunk(by_chunk, data)
+    whole, outs = jax.jit(jax.vmap(fns.train, in_axes=(0, None)))(states, data)
+    for x, y in zip(leaves(by_chunk.algo), leaves(whole.algo), strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+    assert outs.eval_returns.shape == (1, TINY.train.n_chunks, 2, 3)
+
+
+def restored(run_dir, config, spread):
+    env, params = spread
+    fns = make_train(config, env, params)
+    like = jax.vmap(fns.init)(seed_keys(config.train.seed, config.train.n_seeds))
+    ckpt = Checkpointer(run_dir)
+    state = ckpt.restore(ckpt.latest_step(), like)
+    ckpt.close()
+    return state
+
+
+def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
+    config = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, n_seeds=2))
+    run_training(config, dataset_file, tmp_path / "a", progress=False)
+    run_training(config, dataset_file, tmp_path / "b", max_chunks=1, progress=False)
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_training(config, dataset_file, tmp_path / "b", progress=False)
+    summary = run_training(config, dataset_file, tmp_path / "b", resume=True, progress=False)
+    assert summary["finished"] and summary["updates"] == 8
+    for x, y in zip(
+        leaves(restored(tmp_path / "a", config, spread)),
+        leaves(restored(tmp_path / "b", config, spread)),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(x, y)
+    rows = (tmp_path / "b" / "metrics_seed1.csv").read_text().splitlines()
+    assert len(rows) == 3  # header + one row per chunk, none duplicated by the resume
+    assert (tmp_path / "b" / "learning_curve.png").stat().st_size > 0
+
+
+def test_resume_refuses_a_different_config(tmp_path, dataset_file):
+    run_training(TINY, dataset_file, tmp_path / "r", max_chunks=1, progress=False)
+    other = dataclasses.replace(TINY, algo=dataclasses.replace(TINY.algo, eta=2.0))
+    with pytest.raises(ValueError, match="config differs"):
+        run_training(other, dataset_file, tmp_path / "r", resume=True, progress=False)
+
+
+def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, spread):
+    """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run."""
+    args = [
+        "--level",
+        "random",
+        "--preset",
+        "tiny",
+        "--updates",
+        "160",
+        "--chunk",
+        "4",
+        "--dataset",
+        str(dataset_file),
+    ]
+    cli = [sys.executable, "-m", "dom2_jax", "train"]
+    victim = subprocess.Popen(
+        cli + args + ["--run-dir", str(tmp_path / "killed")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ckpts = tmp_path / "killed" / "checkpoints"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (
+        ckpts.exists() and any(p.name.isdigit() and int(p.name) >= 8 for p in ckpts.iterdir())
+    ):
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    config = preset("tiny", level="random", n_updates=160, chunk_updates=4)
+    ckpt = Checkpointer(tmp_path / "killed")
+    killed_at = ckpt.latest_step()
+    ckpt.close()
+    assert killed_at is not None and killed_at < 160, "the run must be killed mid-way"
+    for run_dir, extra in (("killed", ["--resume"]), ("whole", [])):
+        out = subprocess.run(
+            cli + args + ["--run-dir", str(tmp_path / run_dir)] + extra,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+    for x, y in zip(
+        leaves(restored(tmp_path / "killed", config, spread)),
+        leaves(restored(tmp_path / "whole", config, spread)),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_non_finite_loss_stops_naming_step_and_checkpoint(tmp_path, tiny_dataset):
+    arrays = tiny_dataset.arrays()
+    arrays["rewards"] = np.full_like(arrays["rewards"], 3e38)  # finite, but Q overflows
+    from dom2_jax.data.dataset import Dataset
+
+    path = write_dataset(
+        tmp_path / "huge.npz", Dataset.from_arrays(arrays), {"env": "mpe_spread", "level": "random"}
+    )
+    with pytest.raises(NonFiniteError, match=r"update \d+"):
+        run_training(TINY, path, tmp_path / "nan", progress=False)
+
+
+def test_sharded_over_four_host_devices(tmp_path, dataset_file):
+    code = f"""
+import jax, numpy as np
+from dom2_jax.config import preset
+from dom2_jax.io.training import run_training
+assert jax.device_count() == 4
+config = preset("tiny", level="random", n_seeds=4)
+s = run_training(config, {str(dataset_file)!r}, {str(tmp_path / "sharded")!r}, progress=False)
+print("OK", s["final"]["eval_return"])
+"""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-2000:]
+    assert jnp.asarray(0).size == 1
