@@ -14,10 +14,31 @@ def run_cli(*args: str) -> str:
     return out.stdout
 
 
-def test_train_placeholder_prints_return_and_score():
-    out = run_cli("train", "--env", "mpe_spread", "--num-envs", "8", "--seed", "1")
+def test_rollout_prints_return_and_score():
+    out = run_cli("rollout", "--env", "mpe_spread", "--num-envs", "8", "--seed", "1")
     assert "mean episode return" in out and "OMAR-normalised score" in out
-    assert "DOM2 trainer issue" in out
+
+
+def test_train_generates_missing_data_and_prints_scores(tmp_path):
+    data = tmp_path / "d.npz"
+    out = run_cli(
+        "train",
+        "--env",
+        "mpe_tag",
+        "--level",
+        "random",
+        "--preset",
+        "tiny",
+        "--seeds",
+        "2",
+        "--dataset",
+        str(data),
+        "--run-dir",
+        str(tmp_path / "run"),
+    )
+    assert "is missing: generating it" in out and data.exists()
+    assert "normalised score (omar reference returns)" in out and "over 2 seed(s)" in out
+    assert (tmp_path / "run" / "metrics_seed1.csv").exists()
 
 
 def test_envs_lists_mpe():

@@ -41,9 +41,6 @@ def _train(args: argparse.Namespace) -> int:
         )
     )
     if not dataset.exists():
-        if args.dataset:
-            print(f"[dom2-jax] no dataset at {dataset}", file=sys.stderr)
-            return 2
         print(f"[dom2-jax] {dataset} is missing: generating it ({args.data_preset} preset)")
         generation.generate(
             args.env, args.level, seed=args.data_seed, preset=args.data_preset, out=dataset
@@ -139,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--updates", type=int, default=None, help="override the preset's updates")
     train.add_argument("--chunk", type=int, default=None, help="updates per compiled chunk")
     train.add_argument("--no-reweight", action="store_true", help="turn trajectory reweighting off")
-    train.add_argument("--dataset", default=None, help="dataset file (default: generated)")
+    train.add_argument(
+        "--dataset",
+        default=None,
+        help="dataset file, generated there if missing (default: data/<env>/<level>-...npz)",
+    )
     train.add_argument(
         "--data-preset",
         default="small",
