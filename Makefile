@@ -36,6 +36,7 @@ data: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.train_throughput --write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

@@ -197,3 +197,22 @@ print("OK", s["final"]["eval_return"])
     )
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-2000:]
     assert jnp.asarray(0).size == 1
+
+
+def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset):
+    """eta and cql_alpha are state, so a grid of them runs in the seeds' vmap, unrecompiled."""
+    from dom2_jax.algos.dom2 import LossWeights
+
+    fns, data, chunk = program
+    env, params = spread
+    key = seed_keys(0, 1)[0]
+    weights = LossWeights(eta=jnp.array([0.5, 2.0]), cql_alpha=jnp.array([1.0, 0.25]))
+    swept, _ = chunk(jax.vmap(fns.init)(jnp.stack([key, key]), weights), data)
+    other = dataclasses.replace(TINY, algo=dataclasses.replace(TINY.algo, eta=2.0, cql_alpha=0.25))
+    fns2 = make_train(other, env, params)
+    alone, _ = jax.jit(jax.vmap(fns2.train_chunk, in_axes=(0, None)))(
+        jax.vmap(fns2.init)(key[None]), data
+    )
+    for x, y in zip(leaves(swept.algo.agents), leaves(alone.algo.agents), strict=True):
+        np.testing.assert_allclose(x[1], y[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(leaves(swept.algo.agents)[0][0], leaves(swept.algo.agents)[0][1])

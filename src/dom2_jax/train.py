@@ -88,8 +88,9 @@ def make_train(
     chunk, n_chunks = config.train.chunk_updates, config.train.n_chunks
     n_eval, episode_len = config.train.eval_episodes, int(env_params.max_steps)
 
-    def init(key):
-        return TrainState(algo=algo.init(jax.random.fold_in(key, 2)), key=key)
+    def init(key, weights=None):
+        """One run's state; `weights` (LossWeights) override eta / cql_alpha for a sweep."""
+        return TrainState(algo=algo.init(jax.random.fold_in(key, 2), weights), key=key)
 
     def update_step(state: TrainState, data: TrainData):
         key = jax.random.fold_in(jax.random.fold_in(state.key, UPDATE_STREAM), state.algo.step)

@@ -47,9 +47,18 @@ class AgentLearner:
 
 
 @struct.dataclass
+class LossWeights:
+    """Loss weights as traced values, so a sweep over them is a vmap, not a recompilation."""
+
+    eta: jax.Array  # () Q-term weight of the actor loss
+    cql_alpha: jax.Array  # () CQL weight of the critic loss
+
+
+@struct.dataclass
 class DOM2State:
     agents: AgentLearner  # leaves [n_agents, ...]
     step: jax.Array  # () int32, updates done
+    weights: LossWeights
 
 
 @struct.dataclass
@@ -100,11 +109,13 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             critic_opt=critic_opt.init(critic),
         )
 
-    def init(key):
+    def init(key, weights: LossWeights | None = None):
+        """Fresh state; `weights` default to the config's eta and cql_alpha."""
         agents = jax.vmap(init_agent)(jax.random.split(key, spec.n_agents))  # agents
-        return DOM2State(agents=agents, step=jnp.int32(0))
+        weights = weights or LossWeights(jnp.float32(config.eta), jnp.float32(config.cql_alpha))
+        return DOM2State(agents=agents, step=jnp.int32(0), weights=weights)
 
-    def critic_loss(critic, learner: AgentLearner, b: AgentBatch, key, mask):
+    def critic_loss(critic, learner: AgentLearner, b: AgentBatch, key, mask, w: LossWeights):
         k_next, k_cql = jax.random.split(key)
         next_a = sample_actions(learner.actor_ema, b.next_obs, k_next, mask)
         next_q = jnp.min(apply_ensemble(critic_net, learner.critic_target, b.next_obs, next_a), 0)
@@ -122,10 +133,10 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             )
             for k in range(N_CRITICS)
         )
-        loss = td + config.cql_alpha * cql
+        loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 
-    def actor_loss(actor, critic, b: AgentBatch, key, mask):
+    def actor_loss(actor, critic, b: AgentBatch, key, mask, w: LossWeights):
         k_t, k_eps, k_sample, k_coin = jax.random.split(key, 4)
         batch = b.obs.shape[0]
         t = jax.random.randint(k_t, (batch,), 0, schedule.n_steps)
@@ -138,15 +149,23 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         coin = jax.random.bernoulli(k_coin)
         q1, q2 = jnp.where(coin, q[0], q[1]), jnp.where(coin, q[1], q[0])
         q_loss = -jnp.mean(q1) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q2)) + 1e-6)
-        return bc + config.eta * q_loss, {"bc_loss": bc, "q_loss": q_loss, "q_policy": jnp.mean(q)}
+        return bc + w.eta * q_loss, {"bc_loss": bc, "q_loss": q_loss, "q_policy": jnp.mean(q)}
 
-    def update_agent(learner: AgentLearner, b: AgentBatch, key, mask, step):
+    def update_agent(learner: AgentLearner, b: AgentBatch, key, mask, step, w: LossWeights):
         k_critic, k_actor = jax.random.split(key)
         critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
-            critic_loss, learner.critic, learner.critic_opt, critic_opt, learner, b, k_critic, mask
+            critic_loss,
+            learner.critic,
+            learner.critic_opt,
+            critic_opt,
+            learner,
+            b,
+            k_critic,
+            mask,
+            w,
         )
         actor, actor_opt_state, a_loss, a_aux, a_norm = gradient_step(
-            actor_loss, learner.actor, learner.actor_opt, actor_opt, critic, b, k_actor, mask
+            actor_loss, learner.actor, learner.actor_opt, actor_opt, critic, b, k_actor, mask, w
         )
         learner = learner.replace(
             actor=actor,
@@ -176,8 +195,8 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
     def update(state: DOM2State, batch: AgentBatch, key):
         """One update of every agent. `batch` leaves have a leading agent axis."""
         keys = jax.random.split(key, spec.n_agents)
-        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, 0, 0, None))(
-            state.agents, batch, keys, act_masks, state.step
+        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, 0, 0, None, None))(
+            state.agents, batch, keys, act_masks, state.step, state.weights
         )  # agents
         return state.replace(agents=agents, step=state.step + 1), metrics
 
