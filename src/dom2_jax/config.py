@@ -83,6 +83,8 @@ class DOM2Config:
     """Before this many updates the EMA actor copies the actor (Diffusion-QL: 1000)."""
     batch_size: int = 256
     """Transitions per update and agent (Diffusion-QL: 256)."""
+    centralized_critic: bool = False
+    """CTDE variant: critics see all agents' observations and actions (the paper: off)."""
 
     def __post_init__(self):
         _check(0.0 < self.gamma < 1.0, "gamma", "must be in (0, 1)")

@@ -147,3 +147,22 @@ def test_denoising_loss_falls_and_samples_are_bimodal():
     middle = mass(-0.15, 0.15)
     assert mass(0.45, 0.75) > 1.5 * middle and mass(-0.75, -0.45) > 1.5 * middle
     assert mass(-1.0, -0.3) > 0.25 and mass(0.3, 1.01) > 0.25
+
+
+def test_centralized_critic_sees_the_other_agents_actions():
+    config = dataclasses.replace(TOY, centralized_critic=True, batch_size=16)
+    algo = make_dom2(config, AgentSpec(2, 3, 1, np.ones((2, 1), bool)))
+    state = algo.init(jax.random.key(0))
+    obs = jax.random.normal(jax.random.key(1), (16, 2, 3))
+
+    def q_data(actions):
+        b = agent_batch(obs, actions, jnp.zeros((16, 2)), obs, jnp.zeros((16, 2), bool))
+        _, m = jax.jit(algo.update)(state, b, jax.random.key(2))
+        assert all(np.all(np.isfinite(v)) for v in m.values())
+        return np.asarray(m["q_data"])
+
+    base = q_data(jnp.zeros((16, 2, 1)))
+    moved = q_data(jnp.zeros((16, 2, 1)).at[:, 1].set(0.9))  # only agent 1's action changes
+    assert not np.isclose(base[0], moved[0])  # agent 0's critic noticed
+    critic_in = state.agents.critic["params"]["MLP_0"]["Dense_0"]["kernel"].shape
+    assert critic_in == (2, 2, 2 * 3 + 2 * 1, 32)  # agents, twins, joint obs + joint actions

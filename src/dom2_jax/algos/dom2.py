@@ -11,7 +11,10 @@ For every agent j (one set of networks, vmapped over the stacked agent axis):
 - targets: Polyak critics, EMA actor (Diffusion-QL's schedule).
 
 Padded action dimensions (agents with fewer actions than the widest) are masked out of the
-losses and zeroed in sampled actions.
+losses and zeroed in sampled actions. `centralized_critic=True` (CTDE, the reviewers' study) gives
+each agent's critics the joint observation and joint action, `Q_j(o_1..o_n, a_1..a_n)`: the TD
+target uses every agent's EMA-actor next action, and the actor and CQL terms replace only agent
+j's own action (the others keep the data's).
 """
 
 from __future__ import annotations
@@ -70,6 +73,16 @@ class AgentBatch:
     terminals: jax.Array  # [B] bool
 
 
+@struct.dataclass
+class JointView:
+    """What a centralised critic sees besides the agent's own batch (shared by all agents)."""
+
+    obs: jax.Array  # [B, n_agents * obs_dim]
+    next_obs: jax.Array  # [B, n_agents * obs_dim]
+    actions: jax.Array  # [B, n_agents, act_dim] data actions
+    next_actions: jax.Array  # [B, n_agents, act_dim] EMA actors' next actions
+
+
 def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
     """Build DOM2's pure `(init, update, act)` for agents of the given sizes."""
     dcfg = config.diffusion
@@ -94,12 +107,24 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         shape = (obs.shape[0], spec.act_dim)
         return sampler(eps_fn, schedule, obs, key, shape, dcfg.n_sample_steps) * mask
 
+    n = spec.n_agents
+
+    def q_values(critic, obs, own_action, joint_obs, joint_actions, j):
+        """`[2, B]`: Q of agent j's own action, decentralised or in the joint context."""
+        if not config.centralized_critic:
+            return apply_ensemble(critic_net, critic, obs, own_action)
+        joint = joint_actions.at[:, j].set(own_action).reshape(own_action.shape[0], -1)
+        return apply_ensemble(critic_net, critic, joint_obs, joint)
+
     def init_agent(key):
         k_actor, k_critic = jax.random.split(key)
         obs = jnp.zeros((1, spec.obs_dim))
         act = jnp.zeros((1, spec.act_dim))
         actor = actor_net.init(k_actor, act, jnp.zeros((1,), jnp.int32), obs)
-        critic = init_ensemble(critic_net, k_critic, N_CRITICS, obs, act)
+        width = n if config.centralized_critic else 1
+        critic = init_ensemble(
+            critic_net, k_critic, N_CRITICS, jnp.tile(obs, width), jnp.tile(act, width)
+        )
         return AgentLearner(
             actor=actor,
             actor_ema=actor,
@@ -115,16 +140,32 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         weights = weights or LossWeights(jnp.float32(config.eta), jnp.float32(config.cql_alpha))
         return DOM2State(agents=agents, step=jnp.int32(0), weights=weights)
 
-    def critic_loss(critic, learner: AgentLearner, b: AgentBatch, key, mask, w: LossWeights):
+    def critic_loss(critic, learner: AgentLearner, b: AgentBatch, ctx, key, mask, w):
+        joint, j = ctx
         k_next, k_cql = jax.random.split(key)
-        next_a = sample_actions(learner.actor_ema, b.next_obs, k_next, mask)
-        next_q = jnp.min(apply_ensemble(critic_net, learner.critic_target, b.next_obs, next_a), 0)
+        if config.centralized_critic:
+            next_a = joint.next_actions[:, j]
+        else:
+            next_a = sample_actions(learner.actor_ema, b.next_obs, k_next, mask)
+        next_q = jnp.min(
+            q_values(
+                learner.critic_target, b.next_obs, next_a, joint.next_obs, joint.next_actions, j
+            ),
+            0,
+        )
         target = jax.lax.stop_gradient(td_target(b.rewards, b.terminals, next_q, config.gamma))
-        q = apply_ensemble(critic_net, critic, b.obs, b.actions)  # [2, B]
+        q = q_values(critic, b.obs, b.actions, joint.obs, joint.actions, j)  # [2, B]
         td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
+
+        def q_member(k):
+            member = jax.tree.map(lambda x: x[k], critic)
+            return lambda o, a: q_values(
+                jax.tree.map(lambda x: x[None], member), o, a, joint.obs, joint.actions, j
+            )[0]
+
         cql = sum(
             cql_penalty(
-                lambda o, a, k=k: critic_net.apply(jax.tree.map(lambda x: x[k], critic), o, a),
+                q_member(k),
                 b.obs,
                 b.actions,
                 jax.random.fold_in(k_cql, k),
@@ -136,7 +177,8 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 
-    def actor_loss(actor, critic, b: AgentBatch, key, mask, w: LossWeights):
+    def actor_loss(actor, critic, b: AgentBatch, ctx, key, mask, w: LossWeights):
+        joint, j = ctx
         k_t, k_eps, k_sample, k_coin = jax.random.split(key, 4)
         batch = b.obs.shape[0]
         t = jax.random.randint(k_t, (batch,), 0, schedule.n_steps)
@@ -145,13 +187,13 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         pred = actor_net.apply(actor, noisy, t, b.obs) * mask
         bc = jnp.sum((pred - noise) ** 2) / (batch * jnp.sum(mask))
         a0 = sample_actions(actor, b.obs, k_sample, mask)
-        q = apply_ensemble(critic_net, critic, b.obs, a0)  # [2, B]
+        q = q_values(critic, b.obs, a0, joint.obs, joint.actions, j)  # [2, B]
         coin = jax.random.bernoulli(k_coin)
         q1, q2 = jnp.where(coin, q[0], q[1]), jnp.where(coin, q[1], q[0])
         q_loss = -jnp.mean(q1) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q2)) + 1e-6)
         return bc + w.eta * q_loss, {"bc_loss": bc, "q_loss": q_loss, "q_policy": jnp.mean(q)}
 
-    def update_agent(learner: AgentLearner, b: AgentBatch, key, mask, step, w: LossWeights):
+    def update_agent(learner: AgentLearner, b: AgentBatch, ctx, key, mask, step, w):
         k_critic, k_actor = jax.random.split(key)
         critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
             critic_loss,
@@ -160,12 +202,22 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             critic_opt,
             learner,
             b,
+            ctx,
             k_critic,
             mask,
             w,
         )
         actor, actor_opt_state, a_loss, a_aux, a_norm = gradient_step(
-            actor_loss, learner.actor, learner.actor_opt, actor_opt, critic, b, k_actor, mask, w
+            actor_loss,
+            learner.actor,
+            learner.actor_opt,
+            actor_opt,
+            critic,
+            b,
+            ctx,
+            k_actor,
+            mask,
+            w,
         )
         learner = learner.replace(
             actor=actor,
@@ -194,9 +246,29 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
 
     def update(state: DOM2State, batch: AgentBatch, key):
         """One update of every agent. `batch` leaves have a leading agent axis."""
-        keys = jax.random.split(key, spec.n_agents)
-        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, 0, 0, None, None))(
-            state.agents, batch, keys, act_masks, state.step, state.weights
+        k_next, key = jax.random.split(key)
+        keys = jax.random.split(key, n)
+        batch_size = batch.obs.shape[1]
+        if config.centralized_critic:
+            next_actions = jax.vmap(sample_actions)(
+                state.agents.actor_ema, batch.next_obs, jax.random.split(k_next, n), act_masks
+            )  # agents
+            joint = JointView(
+                obs=jnp.swapaxes(batch.obs, 0, 1).reshape(batch_size, -1),
+                next_obs=jnp.swapaxes(batch.next_obs, 0, 1).reshape(batch_size, -1),
+                actions=jnp.swapaxes(batch.actions, 0, 1),
+                next_actions=jax.lax.stop_gradient(jnp.swapaxes(next_actions, 0, 1)),
+            )
+        else:  # unused placeholders keep one code path
+            empty = jnp.zeros((batch_size, 0))
+            joint = JointView(
+                empty,
+                empty,
+                jnp.zeros((batch_size, n, spec.act_dim)),
+                jnp.zeros((batch_size, n, spec.act_dim)),
+            )
+        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, (None, 0), 0, 0, None, None))(
+            state.agents, batch, (joint, jnp.arange(n)), keys, act_masks, state.step, state.weights
         )  # agents
         return state.replace(agents=agents, step=state.step + 1), metrics
 
