@@ -5,8 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 ENV     ?= mpe_spread
 SEED    ?= 0
-LEVEL   ?= all
-PRESET  ?= paper
+SEEDS   ?= 1
 
 .PHONY: install test test-fast lint train data bench clean
 
@@ -28,9 +27,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments
 	$(BIN)/ruff format --check src tests benchmarks experiments
 
+train: LEVEL ?= expert
+train: PRESET ?= cpu
 train: $(STAMP)
-	$(BIN)/python -m dom2_jax train --env $(ENV) --seed $(SEED)
+	$(BIN)/python -m dom2_jax train --env $(ENV) --level $(LEVEL) --preset $(PRESET) \
+		--seeds $(SEEDS) --seed $(SEED)
 
+data: LEVEL ?= all
+data: PRESET ?= paper
 data: $(STAMP)
 	$(BIN)/python -m dom2_jax data --env $(ENV) --level $(LEVEL) --seed $(SEED) --preset $(PRESET)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run_cli(*args: str) -> str:
@@ -77,3 +78,24 @@ def test_data_writes_a_loadable_dataset(tmp_path):
     assert meta["env"] == "mpe_tag" and meta["level"] == "random" and meta["seed"] == 3
     assert meta["reference_returns"]["omar"] == [-4.1, 185.6]
     assert meta["env_params"]["dt"] == 0.10000000149011612
+
+
+def test_expert_data_matches_the_recorded_return(tmp_path):
+    import json
+
+    from dom2_jax.io.dataset_files import load_dataset
+
+    out = tmp_path / "expert.npz"
+    run_cli("data", "--env", "mpe_spread", "--level", "expert", "--size", "5000", "--out", str(out))
+    dataset, meta = load_dataset(out)
+    policy = meta["behaviour_policy"]
+    record = json.loads(
+        (
+            Path(__file__).parents[1] / "src/dom2_jax/assets/policies/mpe_spread/expert.json"
+        ).read_text()
+    )["with_behaviour_noise"]
+    stderr = record["std_return"] / (dataset.n_episodes**0.5)
+    assert abs(policy["mean_return"] - record["mean_return"]) < 4 * stderr
+    assert policy["recorded_return_with_noise"] == record["mean_return"]
+    random_ref, expert_ref = meta["reference_returns"]["ours"]
+    assert random_ref < 200 < 500 < expert_ref

@@ -11,7 +11,6 @@ so a killed writer never leaves a half-written dataset under the final name.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import tempfile
@@ -22,20 +21,12 @@ from typing import Any
 import numpy as np
 
 from dom2_jax import __version__
+from dom2_jax.assets import array_checksum as checksum
 from dom2_jax.data.dataset import Dataset, episode_returns
 from dom2_jax.data.schema import FORMAT_NAME, FORMAT_VERSION, DatasetError, validate
 
 METADATA_KEY = "metadata"
 DERIVED_KEYS = ("episode_returns",)
-
-
-def checksum(arrays: dict[str, np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-        digest.update(arr.tobytes())
-    return digest.hexdigest()
 
 
 def write_dataset(path: str | Path, dataset: Dataset, metadata: dict[str, Any]) -> Path:

@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dom2_jax.data import reference_returns
-from dom2_jax.data.dataset import episode_returns
+from dom2_jax.data.dataset import episode_returns, subsample_episodes
 from dom2_jax.data.generate import concatenate, make_collect, to_dataset
 from dom2_jax.envs import make
 from dom2_jax.envs.rollout import random_policy
@@ -29,7 +29,10 @@ LEVELS = ("random", "medium-replay", "medium", "expert")
 # The OMAR protocol's sizes: 1M transitions, except medium-replay, whose published sizes are the
 # replay buffers until the medium level (og-marl's conversion of the OMAR data).
 PAPER_SIZES = {"random": 1_000_000, "medium": 1_000_000, "expert": 1_000_000}
-MEDIUM_REPLAY_SIZES = {
+# Medium-replay is the whole replay buffer until the medium snapshot, so under the paper preset
+# its size is whatever our MATD3 run collected (spread 480k). OMAR's published buffers were
+# smaller (these sizes); `--size` subsamples whole episodes to match them.
+OMAR_MEDIUM_REPLAY_SIZES = {
     "mpe_spread": 97_500,
     "mpe_tag": 62_500,
     "mpe_world": 80_000,
@@ -39,14 +42,11 @@ PRESET_SIZES = {"paper": None, "small": 50_000}
 CHUNK_TRANSITIONS = 250_000
 
 
-def default_size(env_name: str, level: str, preset: str = "paper") -> int:
+def default_size(env_name: str, level: str, preset: str = "paper") -> int | None:
+    """Transitions of a level under a preset (None: the whole medium-replay buffer)."""
     small = PRESET_SIZES[preset]
-    full = (
-        MEDIUM_REPLAY_SIZES.get(env_name, 100_000)
-        if level == "medium-replay"
-        else (PAPER_SIZES[level])
-    )
-    return full if small is None else min(small, full)
+    full = None if level == "medium-replay" else PAPER_SIZES[level]
+    return full if small is None else small
 
 
 def default_path(
@@ -98,16 +98,81 @@ def collect_dataset(env, params, act: Callable, key: jax.Array, size: int, progr
 
 
 def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str, Any]]:
-    """The level's behaviour policy `act(key, obs)` and its description for the metadata."""
+    """The level's behaviour policy `act(key, obs)` and its description for the metadata.
+
+    random: uniform actions; medium / expert: the shipped MATD3 policy with its recorded
+    exploration noise (OMAR's protocol: behaviour policies with added noise).
+    """
     if level == "random":
         return random_policy(env), {
             "id": "uniform_random",
             "description": "uniform actions in [-1, 1] on every agent's action dimensions",
         }
-    raise NotImplementedError(
-        f"{env_name}/{level}: no shipped behaviour policy for this level yet; the MATD3 "
-        "behaviour policies come with the datasets issue (only 'random' is available now)"
+    from dom2_jax.io.policies import behaviour_act, policy_path
+
+    if not policy_path(env_name, level).exists():
+        raise NotImplementedError(
+            f"{env_name}/{level}: no shipped behaviour policy (train one with "
+            f"python -m dom2_jax.io.policies --env {env_name})"
+        )
+    act, record = behaviour_act(env_name, level)
+    return act, {
+        "id": f"{env_name}/{level} MATD3 (dom2_jax/assets/policies)",
+        "policy_checksum": record["checksum"],
+        "noise_std": record["noise_std"],
+        "recorded_return": record["mean_return"],
+        "recorded_return_with_noise": record["with_behaviour_noise"]["mean_return"],
+        "regenerate": record["command"],
+    }
+
+
+def medium_replay(env_name: str, seed: int, progress: bool = True):
+    """Every transition the MATD3 run saw until its medium snapshot (rerun deterministically)."""
+    from dom2_jax.algos.online import MATD3Config
+    from dom2_jax.io.policies import behaviour_env, load_policy, policy_path, train_loop
+
+    path = policy_path(env_name, "medium")
+    if not path.exists():
+        raise NotImplementedError(f"{env_name}/medium-replay: no shipped medium policy")
+    _, record = load_policy(path)
+    if record["seed"] != seed:
+        raise ValueError(
+            f"{env_name}/medium-replay is the replay of the shipped run (seed {record['seed']}); "
+            f"got --seed {seed}"
+        )
+    config = MATD3Config(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
     )
+    env, params = behaviour_env(env_name)
+    steps = int(record["snapshot_env_steps"])
+    _, _, chunks, _, _ = train_loop(
+        env,
+        params,
+        env_name,
+        config,
+        seed,
+        steps,
+        keep_replay=steps,
+        progress=progress,
+        desc="medium-replay",
+    )
+    traj = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return to_dataset(traj), {
+        "id": f"{env_name} MATD3 replay buffer until the medium snapshot ({steps} env steps)",
+        "regenerate": record["command"],
+        "medium_policy_checksum": record["checksum"],
+    }
+
+
+def our_reference_returns(env_name: str) -> list[float] | None:
+    """(random, expert) team returns measured in our env with the shipped expert's record."""
+    from dom2_jax.io.policies import load_policy, policy_path
+
+    path = policy_path(env_name, "expert")
+    if not path.exists():
+        return None
+    _, record = load_policy(path)
+    return [record["random_policy"]["mean_return"], record["mean_return"]]
 
 
 def generate(
@@ -125,10 +190,16 @@ def generate(
     if preset not in PRESET_SIZES:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
     env, params = make(env_name)
-    size = size or default_size(env_name, level, preset)
-    act, policy_meta = behaviour_policy(env_name, level, env)
     start = time.perf_counter()
-    dataset = collect_dataset(env, params, act, jax.random.key(seed), size, progress)
+    if level == "medium-replay":
+        dataset, policy_meta = medium_replay(env_name, seed, progress)
+        size = size or default_size(env_name, level, preset)
+        if size is not None and size < dataset.n_transitions:
+            dataset = subsample_episodes(dataset, size / dataset.n_transitions, seed)
+    else:
+        size = size or default_size(env_name, level, preset)
+        act, policy_meta = behaviour_policy(env_name, level, env)
+        dataset = collect_dataset(env, params, act, jax.random.key(seed), size, progress)
     seconds = time.perf_counter() - start
     team = np.asarray(reference_returns.team_return(env_name, episode_returns(dataset)))
     policy_meta = dict(policy_meta, mean_return=float(team.mean()), std_return=float(team.std()))
@@ -139,7 +210,10 @@ def generate(
         "seed": seed,
         "behaviour_policy": policy_meta,
         "return_aggregation": reference_returns.AGGREGATION.get(env_name, "mean"),
-        "reference_returns": {"omar": reference_returns.OMAR.get(env_name)},
+        "reference_returns": {
+            "omar": reference_returns.OMAR.get(env_name),
+            "ours": our_reference_returns(env_name),
+        },
         "generation_seconds": round(seconds, 2),
     }
     path = write_dataset(out or default_path(env_name, level, seed), dataset, meta)

@@ -46,8 +46,65 @@ def flee_nearest_predator(pos_slice: slice, predator_rel_slice: slice) -> Oppone
     return OpponentPolicy("flee_nearest_predator", default_params, apply)
 
 
+def trained_prey(env_name: str) -> OpponentPolicy:
+    """The shipped frozen prey of `env_name` (MATD3, co-trained with predators, then frozen)."""
+    from dom2_jax.assets import load_policy_asset
+
+    weights, _ = load_policy_asset(env_name, "prey")
+    return mlp_opponent(weights, name=f"{env_name}_matd3_prey")
+
+
+def resolve(opponent: OpponentPolicy | str, env_name: str, heuristic: OpponentPolicy):
+    """An `OpponentPolicy` from a policy or a name: trained (default), heuristic or still."""
+    if isinstance(opponent, OpponentPolicy):
+        return opponent
+    choices = {
+        "trained": lambda: trained_prey(env_name),
+        "heuristic": lambda: heuristic,
+        "still": still,
+    }
+    if opponent not in choices:
+        raise ValueError(
+            f"{env_name}: unknown opponent {opponent!r}; valid: an OpponentPolicy or one of "
+            f"{sorted(choices)}"
+        )
+    return choices[opponent]()
+
+
 def still() -> OpponentPolicy:
     """A prey that never pushes (for tests and ablations)."""
     return OpponentPolicy(
         "still", lambda: {}, lambda params, obs, key: jnp.zeros((obs.shape[0], 2), jnp.float32)
     )
+
+
+def mlp_opponent(weights: dict[str, Any], name: str = "mlp") -> OpponentPolicy:
+    """A trained prey network (deterministic): `tanh(MLP(obs))`, ReLU hidden layers.
+
+    `weights` is `{"w0": [in, h0], "b0": [h0], "w1": ..., "b<L-1>": [2]}` shared by every
+    opponent, or the same keys with a leading `[n_opponents]` axis (one network each). This is the
+    forward pass of MATD3's actor (`algos/online/networks.actor_apply`, which this layer may not
+    import; a test keeps the two equal). Observations shorter than the network input (the
+    prey's true size, when it was trained zero-padded to the predators' size) are zero-padded.
+    The weights are the policy's params (`params.opponent`), so they can be swapped or vmapped.
+    """
+    n_layers = len(weights) // 2
+    if set(weights) != {f"{p}{i}" for i in range(n_layers) for p in "wb"}:
+        raise ValueError(f"mlp_opponent: weights need keys w0, b0, ..., got {sorted(weights)}")
+    frozen = {k: jnp.asarray(v, jnp.float32) for k, v in weights.items()}
+
+    def forward(params, x):
+        for i in range(n_layers):
+            x = x @ params[f"w{i}"] + params[f"b{i}"]
+            x = jax.nn.relu(x) if i < n_layers - 1 else jnp.tanh(x)
+        return x
+
+    def apply(params, obs, key):
+        del key  # deterministic, as OMAR's pretrained prey
+        in_dim = params["w0"].shape[-2]
+        obs = jnp.pad(obs, ((0, 0), (0, in_dim - obs.shape[-1])))
+        if params["w0"].ndim == 3:  # one network per opponent
+            return jax.vmap(forward)(params, obs)  # opponents
+        return forward(params, obs)
+
+    return OpponentPolicy(name, lambda: frozen, apply)

@@ -1,8 +1,10 @@
 """Predator-prey (`mpe_tag`): 3 predators learn to catch 1 faster prey among 2 obstacles.
 
 The prey is not a learner: a fixed policy moves it (`opponent`, a static `OpponentPolicy` whose
-params live in `params.opponent`; a scripted flee-the-nearest-predator heuristic by default, a
-trained network once the datasets issue ships one). `n_agents` counts the predators only.
+params live in `params.opponent`). By default (`opponent="trained"`) it is the shipped frozen
+MATD3 prey (`dom2_jax/assets/policies/mpe_tag/prey.npz`), as in OMAR's protocol where a pretrained
+prey moves; `"heuristic"` is a scripted flee-the-nearest-predator policy, `"still"` never moves.
+`n_agents` counts the predators only.
 
 Protocols:
 - `"omar"` (default; the paper's datasets): shaped predator reward, shared by all predators,
@@ -22,7 +24,7 @@ from flax import struct
 
 from dom2_jax.envs.mpe import physics
 from dom2_jax.envs.mpe.base import ParticleEnv, ParticleParams, ParticleState, f32
-from dom2_jax.envs.mpe.opponents import OpponentPolicy, flee_nearest_predator
+from dom2_jax.envs.mpe.opponents import OpponentPolicy, flee_nearest_predator, resolve
 
 
 @struct.dataclass
@@ -45,16 +47,17 @@ class TagEnv(ParticleEnv):
     catch_reward_default, prey_bound_default = 10.0, 1.0
     params_class = TagParams
 
-    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | None = None):
+    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "trained"):
         self.n_agents, self.n_opponents = 3, 1
         self.n_landmarks = len(self.landmark_kinds)
         super().__init__(protocol, velocity_first=(protocol == "omar"))
         self.obs_sizes = (self.predator_obs_size(),) * self.n_agents
         self.opponent_obs_size = self.prey_obs_size()
         pred_rel = 4 + 2 * self.n_landmarks
-        self.opponent = opponent or flee_nearest_predator(
+        heuristic = flee_nearest_predator(
             pos_slice=slice(2, 4), predator_rel_slice=slice(pred_rel, pred_rel + 2 * self.n_agents)
         )
+        self.opponent = resolve(opponent, self.name, heuristic)
 
     def predator_obs_size(self) -> int:
         return 4 + 2 * self.n_landmarks + 2 * (self.n_all_agents - 1) + 2 * self.n_opponents

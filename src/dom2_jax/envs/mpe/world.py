@@ -41,7 +41,7 @@ class WorldEnv(TagEnv):
     catch_reward_default, prey_bound_default = 5.0, 2.0
     params_class = WorldParams
 
-    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | None = None):
+    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "trained"):
         if protocol != "omar":
             raise ValueError(
                 f"mpe_world: only protocol 'omar' exists (got {protocol!r}); mpe2's "

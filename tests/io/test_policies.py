@@ -1,0 +1,91 @@
+"""Behaviour-policy files (atomic npz + JSON round trip) and a tiny end-to-end training run."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dom2_jax.algos.online import MATD3Config
+from dom2_jax.algos.online.networks import init_actors
+from dom2_jax.io import policies
+
+TINY = MATD3Config(
+    n_envs=2,
+    chunk_iterations=25,
+    updates_per_iteration=1,
+    batch_size=8,
+    buffer_capacity=200,
+    warmup_steps=20,
+    hidden=(16,),
+)
+
+
+def test_save_load__round_trip_and_checksum(tmp_path):
+    actor = jax.tree.map(np.asarray, init_actors(jax.random.key(0), 3, 18, 2, (16, 16)))
+    meta = {"env": "mpe_spread", "level": "expert", "mean_return": 1.5, "config": {"a": (1, 2)}}
+    path = policies.save_policy(tmp_path / "mpe_spread" / "expert", actor, meta)
+    assert path.suffix == ".npz" and path.with_suffix(".json").exists()
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp files left
+    weights, loaded = policies.load_policy(path)
+    assert set(weights) == set(actor)
+    for k in actor:
+        np.testing.assert_array_equal(weights[k], actor[k])
+    assert loaded["mean_return"] == 1.5 and loaded["config"] == {"a": [1, 2]}
+    assert loaded["format"] == policies.FORMAT and "package_version" in loaded
+    with np.load(path) as f:  # plain numpy can read the weights
+        assert f["w0"].shape == (3, 18, 16)
+    bad = json.loads(path.with_suffix(".json").read_text())
+    bad["checksum"] = "0" * 64
+    path.with_suffix(".json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="checksum"):
+        policies.load_policy(path)
+
+
+def test_run_behaviour_training__tiny_end_to_end(tmp_path):
+    result = policies.run_behaviour_training(
+        "mpe_spread", seed=0, max_env_steps=150, config=TINY, medium_fraction=-100.0,
+        eval_episodes=2, final_eval_episodes=4, progress=False,
+    )  # fmt: skip
+    weights, meta = result.expert
+    assert weights["w0"].shape == (3, 18, 16)
+    assert meta["n_episodes"] == 4 and meta["aggregation"] == "mean"
+    assert np.isfinite(meta["mean_return"]) and meta["training_env_steps"] == 150
+    assert "python -m dom2_jax.io.policies --env mpe_spread" in meta["command"]
+    assert len(result.history) == 3
+    # medium_fraction far below: the first snapshot is the medium one, its replay the first chunk
+    medium_weights, medium_meta = result.medium
+    assert medium_meta["snapshot_env_steps"] == 50 and medium_meta["medium_replay_complete"]
+    replay = result.medium_replay
+    assert replay["obs"].shape == (25, 2, 3, 18) and replay["truncations"].shape == (25, 2, 3)
+    # one whole episode per env, in order: next_obs[t] == obs[t + 1], truncation at the end
+    np.testing.assert_array_equal(replay["next_obs"][:-1], replay["obs"][1:])
+    assert replay["truncations"][-1].all() and not replay["truncations"][:-1].any()
+    policies.save_policy(tmp_path / "mpe_spread" / "medium", medium_weights, medium_meta)
+    act, info = policies.behaviour_act("mpe_spread", "medium", root=tmp_path)
+    assert info["noise_std"] == 0.1
+    actions = act(jax.random.key(0), jnp.ones((3, 18)))
+    assert actions.shape == (3, 2) and np.all(np.abs(actions) <= 1.0)
+
+
+SHIPPED = sorted(policies.POLICY_ROOT.glob("*/*.npz"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_shipped_policy__loads_and_fits_its_env(path):
+    weights, meta = policies.load_policy(path)
+    env_name, role = path.parent.name, path.stem
+    assert meta["env"] == env_name and meta["command"].startswith("python -m dom2_jax.io.policies")
+    assert path.stat().st_size < 500_000
+    if role == "prey":
+        env, params = policies.behaviour_env(env_name, prey=weights)
+        obs, state = env.reset(jax.random.key(0), params)
+        env.step(jax.random.key(1), state, jnp.zeros((env.n_agents, 2)), params)
+        return
+    act, _ = policies.behaviour_act(env_name, role)
+    env, _ = policies.behaviour_env(env_name)
+    assert weights["w0"].shape[:2] == (env.n_agents, env.obs_dim)
+    assert act(jax.random.key(0), jnp.zeros((env.n_agents, env.obs_dim))).shape == (env.n_agents, 2)
