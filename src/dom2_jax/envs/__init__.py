@@ -26,6 +26,17 @@ _REGISTRY: dict[str, str] = {
     "mpe_spread": "dom2_jax.envs.mpe.spread:SpreadEnv",
     "mpe_tag": "dom2_jax.envs.mpe.tag:TagEnv",
     "mpe_world": "dom2_jax.envs.mpe.world:WorldEnv",
+    **{
+        name: f"dom2_jax.envs.mabrax:{name}"
+        for name in (
+            "halfcheetah_2x3",
+            "halfcheetah_6x1",
+            "hopper_3x1",
+            "walker2d_2x3",
+            "ant_2x4",
+            "ant_4x2",
+        )
+    },
 }
 
 
