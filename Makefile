@@ -39,6 +39,7 @@ data: $(STAMP)
 	$(BIN)/python -m dom2_jax data --env $(ENV) --level $(LEVEL) --seed $(SEED) --preset $(PRESET)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.train_throughput --write benchmarks/RESULTS.md
 
