@@ -24,9 +24,10 @@ OMAR_CQL_ALPHA: dict[str, dict[str, float]] = {
 }
 
 
-def _check(condition: bool, name: str, message: str) -> None:
+def require(condition: bool, name: str, message: str, owner: str = "config") -> None:
+    """Validation helper for `__post_init__`: the error names the config class and field."""
     if not condition:
-        raise ValueError(f"config field {name!r}: {message}")
+        raise ValueError(f"{owner} field {name!r}: {message}")
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ class DiffusionConfig:
     """Sinusoidal time-embedding size (Diffusion-QL: 16)."""
 
     def __post_init__(self):
-        _check(self.schedule in SCHEDULES, "schedule", f"must be one of {SCHEDULES}")
-        _check(self.sampler in SAMPLERS, "sampler", f"must be one of {SAMPLERS}")
-        _check(1 <= self.n_sample_steps <= self.n_steps, "n_sample_steps", "must be in [1, N]")
+        require(self.schedule in SCHEDULES, "schedule", f"must be one of {SCHEDULES}")
+        require(self.sampler in SAMPLERS, "sampler", f"must be one of {SAMPLERS}")
+        require(1 <= self.n_sample_steps <= self.n_steps, "n_sample_steps", "must be in [1, N]")
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ class DOM2Config:
     """CTDE variant: critics see all agents' observations and actions (the paper: off)."""
 
     def __post_init__(self):
-        _check(0.0 < self.gamma < 1.0, "gamma", "must be in (0, 1)")
-        _check(0.0 < self.tau <= 1.0, "tau", "must be in (0, 1]")
-        _check(self.batch_size > 0, "batch_size", "must be positive")
-        _check(self.cql_alpha >= 0.0 and self.eta >= 0.0, "eta/cql_alpha", "must be >= 0")
+        require(0.0 < self.gamma < 1.0, "gamma", "must be in (0, 1)")
+        require(0.0 < self.tau <= 1.0, "tau", "must be in (0, 1]")
+        require(self.batch_size > 0, "batch_size", "must be positive")
+        require(self.cql_alpha >= 0.0 and self.eta >= 0.0, "eta/cql_alpha", "must be >= 0")
 
     def for_task(self, env_name: str, level: str) -> DOM2Config:
         """This config with OMAR's CQL weight for (env, level), when the table has one."""
@@ -112,9 +113,9 @@ class ReweightConfig:
     extra: tuple[int, ...] = (1, 3, 5)
 
     def __post_init__(self):
-        _check(len(self.quantiles) == len(self.extra), "extra", "one per quantile")
-        _check(all(0.0 <= q < 1.0 for q in self.quantiles), "quantiles", "must be in [0, 1)")
-        _check(all(e >= 0 for e in self.extra), "extra", "must be >= 0")
+        require(len(self.quantiles) == len(self.extra), "extra", "one per quantile")
+        require(all(0.0 <= q < 1.0 for q in self.quantiles), "quantiles", "must be in [0, 1)")
+        require(all(e >= 0 for e in self.extra), "extra", "must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,13 @@ class TrainConfig:
     """Base seed: seed s of the run uses jax.random.fold_in(key(seed), s)."""
 
     def __post_init__(self):
-        _check(self.n_updates > 0 and self.chunk_updates > 0, "n_updates", "must be positive")
-        _check(
+        require(self.n_updates > 0 and self.chunk_updates > 0, "n_updates", "must be positive")
+        require(
             self.n_updates % self.chunk_updates == 0,
             "chunk_updates",
             f"must divide n_updates ({self.n_updates})",
         )
-        _check(self.n_seeds >= 1, "n_seeds", "must be >= 1")
+        require(self.n_seeds >= 1, "n_seeds", "must be >= 1")
 
     @property
     def n_chunks(self) -> int:
@@ -157,7 +158,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        _check(self.level in LEVELS, "level", f"must be one of {LEVELS}")
+        require(self.level in LEVELS, "level", f"must be one of {LEVELS}")
 
 
 def preset(name: str, env: str = "mpe_spread", level: str = "expert", **train) -> RunConfig:

@@ -32,6 +32,11 @@ def sample_step_indices(n_steps: int, n_sample_steps: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n_steps - 1, n_sample_steps)).astype(np.int32))[::-1]
 
 
+def predict_x0(x: jax.Array, eps: jax.Array, abar_t: jax.Array, clip: float) -> jax.Array:
+    """The clean sample implied by the noise prediction, clipped to the action bounds."""
+    return jnp.clip((x - jnp.sqrt(1.0 - abar_t) * eps) / jnp.sqrt(abar_t), -clip, clip)
+
+
 def dpm_solver1(
     eps_fn: EpsFn,
     schedule: Schedule,
@@ -50,7 +55,7 @@ def dpm_solver1(
     def step(x, inputs):  # diffusion steps, most noisy first
         t, a_t, a_s = inputs
         eps = eps_fn(x, jnp.full(shape[:-1], t), cond)
-        x0 = jnp.clip((x - jnp.sqrt(1.0 - a_t) * eps) / jnp.sqrt(a_t), -clip, clip)
+        x0 = predict_x0(x, eps, a_t, clip)
         eps = (x - jnp.sqrt(a_t) * x0) / jnp.sqrt(1.0 - a_t)
         return jnp.sqrt(a_s) * x0 + jnp.sqrt(1.0 - a_s) * eps, None
 
@@ -78,7 +83,7 @@ def ddpm(
     def step(x, inputs):  # diffusion steps, most noisy first
         t, k = inputs
         eps = eps_fn(x, jnp.full(shape[:-1], t), cond)
-        x0 = jnp.clip((x - jnp.sqrt(1.0 - abar[t]) * eps) / jnp.sqrt(abar[t]), -clip, clip)
+        x0 = predict_x0(x, eps, abar[t], clip)
         mean = coef_x0[t] * x0 + coef_xt[t] * x
         noise = jnp.where(t > 0, jnp.exp(0.5 * log_var[t]), 0.0) * jax.random.normal(k, shape)
         return mean + noise, None

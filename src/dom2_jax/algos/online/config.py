@@ -9,11 +9,11 @@ smoothing 0.2 clipped at 0.5, policy delay 2), tuned only for speed on a small C
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from dom2_jax.config import require
 
-def _check(condition: bool, name: str, message: str) -> None:
-    if not condition:
-        raise ValueError(f"MATD3Config field {name!r}: {message}")
+_check = partial(require, owner="MATD3Config")
 
 
 @dataclass(frozen=True)
