@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks.train_throughput --write benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.mabrax_throughput --budget 12800 --repeats 1 --gaits 6 \
+		--write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

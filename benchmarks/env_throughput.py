@@ -63,69 +63,6 @@ def mpe2_runner(name: str, episodes: int):
     return run, episodes * 25
 
 
-def gym_cheetah_runner(n_steps: int):
-    import gymnasium as gym
-
-    env = gym.make("HalfCheetah-v5")
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = rng.uniform(-1, 1, (n_steps, 6)).astype(np.float32)
-
-    def run():
-        env.reset(seed=0)
-        for a in actions:
-            env.step(a)
-
-    return run, n_steps
-
-
-def cheetah_rows(sizes: list[int], reps: int) -> list[str]:
-    """halfcheetah_2x3 (our vmapped brax env, default backend) vs gymnasium's C MuJoCo env."""
-    from dom2_jax.envs import make as make_env
-
-    env, params = make_env("halfcheetah_2x3")
-    ref_run, ref_steps = gym_cheetah_runner(1000)
-    rows = [
-        "",
-        f"halfcheetah_2x3 (brax `{env.backend}` backend, random actions, 100-step scans) vs "
-        "gymnasium HalfCheetah-v5 (C MuJoCo, one env stepped from Python):",
-        "",
-        "| parallel envs | dom2-jax steps/s (median, range) | compile s | "
-        "gymnasium steps/s (median, range) | ratio |",
-        "|---|---|---|---|---|",
-    ]
-    for n in sizes:
-        policy = random_policy(env)
-
-        @jax.jit
-        def run(key, n=n, policy=policy):
-            keys = jax.random.split(key, n)
-            _, states = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
-
-            def step(s, k):
-                ks = jax.random.split(k, n)
-                obs = jax.vmap(env.observe, in_axes=(0, None))(s, params)
-                acts = jax.vmap(policy)(ks, obs)
-                s = jax.vmap(env.step, in_axes=(0, 0, 0, None))(ks, s, acts, params)[1]
-                return s, None
-
-            return jax.lax.scan(step, states, jax.random.split(key, 100))[0].t
-
-        compile_s = timed(lambda run=run: run.lower(jax.random.key(0)).compile())
-        jax.block_until_ready(run(jax.random.key(0)))
-        a, b = [], []
-        for _ in range(reps):
-            a.append(100 * n / timed(lambda run=run: jax.block_until_ready(run(jax.random.key(1)))))
-            b.append(ref_steps / timed(ref_run))
-        (am, alo, ahi), (bm, blo, bhi) = median_spread(a), median_spread(b)
-        rows.append(
-            f"| {n} | {am:,.0f} ({alo:,.0f}-{ahi:,.0f}) | {compile_s:.1f} | "
-            f"{bm:,.0f} ({blo:,.0f}-{bhi:,.0f}) | {am / bm:,.2f}x |"
-        )
-        print(rows[-1], flush=True)
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", help="RESULTS.md to update")
