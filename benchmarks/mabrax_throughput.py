@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from benchmarks.common import header, package_versions, write_section
+from benchmarks.common import best_seconds, header, package_versions, write_section
 
 EPISODE = 1000
 
@@ -106,12 +106,7 @@ def env_steps_per_s(env, params, n_envs: int, budget: int, repeats: int) -> floa
         return jax.lax.scan(body, s, jnp.arange(n_steps, dtype=jnp.float32))[0]
 
     jax.block_until_ready(run(states))  # compile
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run(states))
-        best = min(best, time.perf_counter() - start)
-    return n_envs * n_steps / best
+    return n_envs * n_steps / best_seconds(lambda: jax.block_until_ready(run(states)), repeats)
 
 
 def raw_brax_steps_per_s(backend: str, n_envs: int, budget: int, repeats: int) -> float:
@@ -131,12 +126,7 @@ def raw_brax_steps_per_s(backend: str, n_envs: int, budget: int, repeats: int) -
         return jax.lax.scan(body, s, jnp.arange(n_steps, dtype=jnp.float32))[0]
 
     jax.block_until_ready(run(states))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(run(states))
-        best = min(best, time.perf_counter() - start)
-    return n_envs * n_steps / best
+    return n_envs * n_steps / best_seconds(lambda: jax.block_until_ready(run(states)), repeats)
 
 
 def main() -> None:

@@ -9,11 +9,11 @@ import pytest
 from dom2_jax.data.dataset import (
     episode_lengths,
     episode_returns,
-    sample_indices,
     subsample_episodes,
     take,
 )
 from dom2_jax.data.generate import concatenate, make_collect, to_dataset
+from dom2_jax.data.reweight import sample_from_cdf, sampling_cdf
 from dom2_jax.envs.rollout import random_policy
 
 
@@ -68,12 +68,13 @@ def test_subsample_whole_episodes_deterministic_and_nested(tiny_dataset):
 
 
 def test_sampling_and_concatenate(tiny_dataset):
-    idx = sample_indices(jax.random.key(0), tiny_dataset.n_transitions, 32)
+    uniform = sampling_cdf(np.ones(tiny_dataset.n_transitions))
+    idx = sample_from_cdf(jax.random.key(0), uniform, 32)
     batch = take(tiny_dataset, idx)
     assert batch.obs.shape == (32, 3, 18)
     weights = np.zeros(tiny_dataset.n_transitions, np.float32)
     weights[:25] = 1.0  # only episode 0
-    idx = np.asarray(sample_indices(jax.random.key(0), tiny_dataset.n_transitions, 64, weights))
+    idx = np.asarray(sample_from_cdf(jax.random.key(0), sampling_cdf(weights), 64))
     assert idx.max() < 25
     both = concatenate([tiny_dataset, tiny_dataset])
     assert both.n_episodes == 16 and int(both.episode_ids[-1]) == 15

@@ -10,7 +10,6 @@ import dataclasses
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
@@ -92,15 +91,6 @@ def subsample_episodes(dataset: Dataset, fraction: float, seed: int = 0) -> Data
     k = max(1, int(np.ceil(fraction * n - 1e-9)))
     order = np.random.default_rng(seed).permutation(n)
     return select_episodes(dataset, order[:k])
-
-
-def sample_indices(
-    key: jax.Array, n_transitions: int, batch_size: int, weights: jax.Array | None = None
-) -> jax.Array:
-    """`[batch_size]` transition indices, uniform or proportional to per-transition `weights`."""
-    if weights is None:
-        return jax.random.randint(key, (batch_size,), 0, n_transitions)
-    return jax.random.choice(key, n_transitions, (batch_size,), p=weights / jnp.sum(weights))
 
 
 def take(dataset: Dataset, indices: jax.Array) -> Dataset:
