@@ -80,7 +80,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     weights = ", ".join(
         f"{k} {getattr(config.algo, k)}"
-        for k in ("eta", "cql_alpha", "alpha", "bc_weight")
+        for k in ("eta", "cql_alpha", "alpha", "omar_coe", "bc_weight")
         if hasattr(config.algo, k)
     )
     print(
@@ -185,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--reweight",
         default=None,
         choices=["on", "off"],
-        help="trajectory reweighting (default: on, or the config file's)",
+        help="trajectory reweighting (default: as the algorithm's paper runs it, on for dom2 "
+        "and off for the baselines; or the config file's)",
     )
     train.add_argument(
         "--dataset",

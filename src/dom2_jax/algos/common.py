@@ -51,6 +51,18 @@ def cql_penalty(
     return jnp.mean(lse - q_fn(obs, data_actions))
 
 
+def masked_mse(x: jax.Array, y: jax.Array, act_mask: jax.Array) -> jax.Array:
+    """Mean squared error over a batch `[B, act_dim]` and the real action dimensions only."""
+    mask = act_mask.astype(x.dtype)
+    return jnp.sum((x - y) ** 2 * mask) / (x.shape[0] * jnp.maximum(jnp.sum(mask), 1.0))
+
+
+def clipped_adam(lr: float, grad_clip: float | None) -> optax.GradientTransformation:
+    """Adam after a global gradient-norm clip (`grad_clip` None: no clip)."""
+    adam = optax.adam(lr)
+    return adam if grad_clip is None else optax.chain(optax.clip_by_global_norm(grad_clip), adam)
+
+
 def gradient_step(loss_fn, params, opt_state, optimizer: optax.GradientTransformation, *args):
     """One optimiser step on `loss_fn(params, *args) -> (loss, aux)`; returns grad norm too."""
     (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)

@@ -28,11 +28,9 @@ from flax import struct
 
 from dom2_jax.algos.common import cql_penalty, ema_update, gradient_step, soft_update, td_target
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
+from dom2_jax.algos.diffusion_policy import make_diffusion_policy
 from dom2_jax.config import DOM2Config
 from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
-from dom2_jax.nets.denoiser import NoiseNet
-from dom2_jax.nets.samplers import get_sampler
-from dom2_jax.nets.schedules import make_schedule, q_sample
 
 N_CRITICS = 2
 
@@ -76,11 +74,9 @@ class JointView:
 
 def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
     """Build DOM2's pure `(init, update, act)` for agents of the given sizes."""
-    dcfg = config.diffusion
-    actor_net = NoiseNet(spec.act_dim, tuple(dcfg.hidden), dcfg.time_dim)
+    policy = make_diffusion_policy(config.diffusion, spec.act_dim)
+    sample_actions = policy.sample
     critic_net = QNetwork(tuple(config.critic_hidden))
-    schedule = make_schedule(dcfg.schedule, dcfg.n_steps)
-    sampler = get_sampler(dcfg.sampler)
     act_masks = jnp.asarray(spec.act_mask, jnp.float32)  # [n_agents, act_dim]
     actor_opt = optax.chain(
         optax.clip_by_global_norm(config.actor_grad_clip), optax.adam(config.actor_lr)
@@ -88,15 +84,6 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
     critic_opt = optax.chain(
         optax.clip_by_global_norm(config.critic_grad_clip), optax.adam(config.critic_lr)
     )
-
-    def sample_actions(actor_params, obs, key, mask):
-        """`[B, act_dim]` actions for observations `[B, obs_dim]` (differentiable)."""
-
-        def eps_fn(x, t, o):
-            return actor_net.apply(actor_params, x, t, o)
-
-        shape = (obs.shape[0], spec.act_dim)
-        return sampler(eps_fn, schedule, obs, key, shape, dcfg.n_sample_steps) * mask
 
     n = spec.n_agents
 
@@ -111,7 +98,7 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         k_actor, k_critic = jax.random.split(key)
         obs = jnp.zeros((1, spec.obs_dim))
         act = jnp.zeros((1, spec.act_dim))
-        actor = actor_net.init(k_actor, act, jnp.zeros((1,), jnp.int32), obs)
+        actor = policy.init(k_actor, spec.obs_dim)
         width = n if config.centralized_critic else 1
         critic = init_ensemble(
             critic_net, k_critic, N_CRITICS, jnp.tile(obs, width), jnp.tile(act, width)
@@ -154,29 +141,26 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
                 jax.tree.map(lambda x: x[None], member), o, a, joint.obs, joint.actions, j
             )[0]
 
-        cql = sum(
-            cql_penalty(
-                q_member(k),
-                b.obs,
-                b.actions,
-                jax.random.fold_in(k_cql, k),
-                config.cql_samples,
-                mask > 0,
+        cql = jnp.zeros(())
+        if config.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
+            cql = sum(
+                cql_penalty(
+                    q_member(k),
+                    b.obs,
+                    b.actions,
+                    jax.random.fold_in(k_cql, k),
+                    config.cql_samples,
+                    mask > 0,
+                )
+                for k in range(N_CRITICS)
             )
-            for k in range(N_CRITICS)
-        )
         loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 
     def actor_loss(actor, critic, b: AgentBatch, ctx, key, mask, w: LossWeights):
         joint, j = ctx
         k_t, k_eps, k_sample, k_coin = jax.random.split(key, 4)
-        batch = b.obs.shape[0]
-        t = jax.random.randint(k_t, (batch,), 0, schedule.n_steps)
-        noise = jax.random.normal(k_eps, b.actions.shape) * mask
-        noisy = q_sample(schedule, b.actions, t, noise) * mask
-        pred = actor_net.apply(actor, noisy, t, b.obs) * mask
-        bc = jnp.sum((pred - noise) ** 2) / (batch * jnp.sum(mask))
+        bc = policy.denoising_loss(actor, b.obs, b.actions, k_t, k_eps, mask)
         a0 = sample_actions(actor, b.obs, k_sample, mask)
         q = q_values(critic, b.obs, a0, joint.obs, joint.actions, j)  # [2, B]
         coin = jax.random.bernoulli(k_coin)

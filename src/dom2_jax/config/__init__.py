@@ -69,7 +69,7 @@ class DOM2Config:
     cql_alpha: float = 5.0
     """CQL regulariser weight; `for_task` sets OMAR's per-(task, level) table value."""
     cql_samples: int = 10
-    """Uniform random actions in the CQL logsumexp (OMAR: 10)."""
+    """Uniform random actions in the CQL logsumexp (OMAR: 10); 0 drops the CQL term."""
     gamma: float = 0.99
     """Discount (paper text; OMAR's release effectively used 0.95, notes.md 4.5)."""
     tau: float = 0.005
@@ -96,6 +96,7 @@ class DOM2Config:
         require(0.0 < self.tau <= 1.0, "tau", "must be in (0, 1]")
         require(self.batch_size > 0, "batch_size", "must be positive")
         require(self.cql_alpha >= 0.0 and self.eta >= 0.0, "eta/cql_alpha", "must be >= 0")
+        require(self.cql_samples >= 0, "cql_samples", "must be >= 0")
 
     def for_task(self, env_name: str, level: str) -> DOM2Config:
         """This config with OMAR's CQL weight for (env, level), when the table has one."""
@@ -233,25 +234,32 @@ def algo_preset(algo: str, name: str):
     return module.preset(algo, name)
 
 
+def default_reweight(algo: str) -> bool:
+    """Trajectory reweighting as the algorithm's paper runs it: only DOM2 reweights."""
+    return algo == "dom2"
+
+
 def preset(
     name: str,
     env: str = "mpe_spread",
     level: str = "expert",
     algo: str = "dom2",
-    reweight: bool = True,
+    reweight: bool | None = None,
     **train,
 ) -> RunConfig:
     """Named presets: `paper` (the papers' values), `cpu` (minutes on 2 cores), `tiny` (tests).
 
     The algorithm's loss weights follow OMAR's per-(task, level) table where it has one
-    (`for_task`); `train` overrides `TrainConfig` fields.
+    (`for_task`); `train` overrides `TrainConfig` fields. `reweight=None` runs each algorithm
+    as its paper does: trajectory reweighting on for DOM2, off for the baselines
+    (`default_reweight`).
     """
     algo_config = algo_preset(algo, name)
     return RunConfig(
         env=env,
         level=level,
         algo=algo_config.for_task(env, level),
-        reweight=ReweightConfig(enabled=reweight),
+        reweight=ReweightConfig(enabled=default_reweight(algo) if reweight is None else reweight),
         train=dataclasses.replace(TRAIN_PRESETS[name], **train),
     )
 

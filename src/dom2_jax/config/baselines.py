@@ -11,12 +11,13 @@ Polyak 0.01, gradient-norm clip 0.5 on MPE; on HalfCheetah `main.py` switches to
 3e-4, batch 256, Polyak 0.005. The `paper` preset sets `per_task`, and `for_task` then applies
 that MuJoCo row on every non-MPE env (OMAR ran only HalfCheetah). Per-algorithm values:
 MA-TD3+BC from TD3+BC (Fujimoto & Gu 2021: alpha 2.5, target noise 0.2 clipped at 0.5, policy
-delay 2); MA-CQL and OMAR from OMAR's release (per-task `cql_alpha` and `omar_coe` tables;
-no target smoothing and an actor step every update, as the release does). gamma is 0.99 for
-all, as `DOM2Config` (the papers' text; OMAR's release effectively ran MPE at 0.95, notes.md
-4.5). What the release has and we leave out: the input BatchNorm of its networks, the MuJoCo
-CQL variant's policy-action samples (we use the MPE form everywhere), and TD3+BC's state
-normalisation.
+delay 2, no action penalty, default last-layer init, plain critic input); MA-CQL and OMAR from
+OMAR's release (per-task `cql_alpha` and `omar_coe` tables, no target smoothing, an actor step
+every update, the `1e-3 mean(pi^2)` action penalty, the actor's U(-3e-3, 3e-3) last layer,
+batch-normalised critic input). gamma is 0.99 for all, as
+`DOM2Config` (the papers' text; OMAR's release effectively ran MPE at 0.95, notes.md 4.5). Left
+out of the release: the actor's input BatchNorm, and the MuJoCo CQL variant's policy-action
+samples (the MPE form is used everywhere); left out of TD3+BC: its state normalisation.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class _ActorFields:
     """Transitions per update and agent (OMAR MPE: 1024; MuJoCo 256)."""
     grad_clip: float | None = 0.5
     """Global gradient-norm clip of every network (OMAR's release: 0.5); None: off."""
+    actor_out_init: float | None = 3e-3
+    """Actor's last-layer weights ~ U(-s, s) (maddpg-pytorch / OMAR: 3e-3, against tanh
+    saturation); None: flax's default (TD3)."""
     per_task: bool = False
     """`for_task` switches to OMAR's MuJoCo row (`MUJOCO_PAPER_ROW`) on non-MPE envs; the
     `paper` preset sets it, `cpu` and `tiny` keep their own sizes everywhere."""
@@ -79,6 +83,9 @@ class _ActorFields:
         check(self.actor_lr > 0, "actor_lr", "must be > 0")
         check(self.batch_size > 0, "batch_size", "must be positive")
         check(self.grad_clip is None or self.grad_clip > 0, "grad_clip", "must be > 0 or None")
+        check(
+            self.actor_out_init is None or self.actor_out_init > 0, "actor_out_init", "> 0 or None"
+        )
 
     def __post_init__(self):
         self._check()
@@ -126,6 +133,10 @@ class _TD3Fields(_ActorFields):
     """Critic updates per actor and target update (TD3: 2; OMAR's release: 1)."""
     action_reg: float = 1e-3
     """Weight of `mean(pi(o)^2)` in the actor loss (OMAR's release: 1e-3; TD3+BC: none)."""
+    critic_input_norm: bool = True
+    """Standardise the critics' input (o, a) by batch statistics: the input BatchNorm1d of
+    OMAR's networks, which its critics always run in training mode. Without it the MPE actors
+    saturate within the first updates at step size 0.01 and MA-CQL's critics then diverge."""
 
     def _check(self) -> None:
         super()._check()
@@ -152,6 +163,11 @@ class MATD3BCConfig(_TD3Fields):
     """Critic updates per actor and target update (TD3+BC: 2)."""
     action_reg: float = 0.0
     """Weight of `mean(pi(o)^2)` in the actor loss (TD3+BC: none)."""
+    critic_input_norm: bool = False
+    """Batch-statistics input normalisation of the critics (TD3+BC: none; its BC term keeps the
+    actor from saturating)."""
+    actor_out_init: float | None = None
+    """Actor's last-layer initialisation: flax's default (TD3+BC keeps PyTorch's default)."""
 
     def _check(self) -> None:
         super()._check()

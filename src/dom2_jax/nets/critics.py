@@ -12,12 +12,22 @@ from dom2_jax.nets.mlp import MLP
 
 
 class QNetwork(nn.Module):
+    """`Q(obs [B, d_o], action [B, d_a]) -> [B]`.
+
+    `input_norm`: standardise the input (o, a) with the batch's own mean and variance, the
+    training-mode input BatchNorm1d of maddpg-pytorch / OMAR's critics (its learnable affine is
+    left to the first layer). Q of one row then depends on the batch it comes in.
+    """
+
     hidden: Sequence[int]
     activation: str = "mish"
+    input_norm: bool = False
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
         x = jnp.concatenate([obs, action], axis=-1)
+        if self.input_norm:
+            x = (x - jnp.mean(x, axis=0)) * jax.lax.rsqrt(jnp.var(x, axis=0) + 1e-5)
         return MLP(self.hidden, 1, self.activation)(x)[..., 0]
 
 

@@ -1,0 +1,60 @@
+"""MA-CQL as in OMAR's release: MATD3 actors on twin critics regularised by CQL, per agent.
+
+The TD3 machinery is `td3_core`; this module holds MA-CQL's own terms:
+
+- critic regulariser: `cql_alpha * sum_k mean[logsumexp_i(Q_k(o, a_i) - log 0.5^|A|)
+  - Q_k(o, a_data)]` over uniform actions `a_i` (`common.cql_penalty`, OMAR's MPE form);
+- actor loss: `-mean Q_1(o, pi(o))` (MATD3 / DDPG).
+
+`cql_regulariser` is also OMAR's critic term.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from dom2_jax.algos.common import cql_penalty
+from dom2_jax.algos.core import AgentSpec, Algorithm
+from dom2_jax.algos.td3_core import N_CRITICS, make_td3
+from dom2_jax.config.baselines import MACQLConfig
+
+
+@struct.dataclass
+class CQLWeights:
+    """MA-CQL's loss weight as a traced value (a sweep over it is a vmap)."""
+
+    cql_alpha: jax.Array  # () weight of the CQL term in the critic loss
+
+
+def cql_regulariser(n_samples: int):
+    """Critic term: OMAR's CQL penalty summed over the twin critics, times `weights.cql_alpha`."""
+
+    def term(q_member, batch, key, mask, weights):
+        cql = sum(
+            cql_penalty(
+                q_member(k),
+                batch.obs,
+                batch.actions,
+                jax.random.fold_in(key, k),
+                n_samples,
+                mask > 0,
+            )
+            for k in range(N_CRITICS)
+        )
+        return weights.cql_alpha * cql, {"cql_penalty": cql}
+
+    return term
+
+
+def maximise_q(pi, q1, batch, key, mask, weights):
+    """MATD3's actor loss: `-mean Q_1(o, pi(o))`."""
+    q = jnp.mean(q1(batch.obs, pi))
+    return -q, {"q_policy": q}
+
+
+def make_macql(config: MACQLConfig, spec: AgentSpec) -> Algorithm:
+    """Build MA-CQL's pure `(init, update, act)` for agents of the given sizes."""
+    weights = CQLWeights(jnp.float32(config.cql_alpha))
+    return make_td3(config, spec, weights, maximise_q, cql_regulariser(config.cql_samples))
