@@ -1,0 +1,125 @@
+"""Experiment presets: the scale of every stage, one named instance per machine size.
+
+`cpu` fits every stage in <= 2 h on a 2-core CPU (the arithmetic is in experiments/README.md);
+`paper` is the full scale for a GPU; `smoke` checks the pipeline in minutes (not results).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+ENVS = ("mpe_spread", "mpe_tag", "mpe_world", "halfcheetah_2x3")
+LEVELS = ("random", "medium-replay", "medium", "expert")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentPreset:
+    """The scale of every experiment stage (the budget arithmetic is in experiments/README.md)."""
+
+    name: str
+    algo_preset: str
+    """Networks and loss settings: a `dom2_jax.config` preset (paper, cpu, tiny)."""
+    data_preset: str
+    """Dataset size: `dom2_jax.io.generation` preset (paper: 1M transitions, small: 50k)."""
+    n_updates: int
+    n_seeds: int
+    """Seeds per cell, trained in one vmapped program."""
+    eval_episodes: int
+    """Evaluation episodes per seed at the end of a run (and per seed and shift)."""
+    mujoco_eval_episodes: int
+    """The same for the 1000-step HalfCheetah episodes."""
+    chunk_updates: int | None = None
+    """Updates per compiled chunk (None: all of them in one chunk)."""
+    batch_size: int | None = None
+    """Overrides every algorithm's batch size (None: the algorithm preset's)."""
+    main_tasks: tuple[tuple[str, str], ...] = ()
+    shift_tasks: tuple[tuple[str, str], ...] = ()
+    efficiency_tasks: tuple[tuple[str, str], ...] = ()
+    fractions: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+    efficiency_algos: tuple[str, ...] | None = None
+    """Algorithms trained on the fractions below 100% (None: all); 100% has every algorithm
+    (the claim compares DOM2's fractions with each baseline's 100% score)."""
+    ablation_tasks: tuple[tuple[str, str], ...] = ()
+    algos: tuple[str, ...] | None = None
+    """Algorithms of every stage (None: every algorithm in `dom2_jax.config.algo_configs`)."""
+
+    def episodes(self, env: str) -> int:
+        return self.mujoco_eval_episodes if env.startswith("halfcheetah") else self.eval_episodes
+
+    def record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def scale(self) -> str:
+        """One line for the tables and the summary."""
+        batch = f"batch {self.batch_size}" if self.batch_size else "the presets' batch sizes"
+        return (
+            f"`{self.name}` experiment preset: `{self.algo_preset}` networks, {self.n_updates} "
+            f"updates, {batch}, {self.n_seeds} seeds, {self.eval_episodes} evaluation episodes "
+            f"per seed ({self.mujoco_eval_episodes} on HalfCheetah), `{self.data_preset}` "
+            "datasets"
+        )
+
+
+def _grid(envs, levels) -> tuple[tuple[str, str], ...]:
+    return tuple((e, lv) for e in envs for lv in levels)
+
+
+MPE = ENVS[:3]
+PRESETS: dict[str, ExperimentPreset] = {
+    # The full scale, for a GPU: the paper presets (3x256 networks, 100k updates, batch 256),
+    # 5 seeds, 1M-transition datasets, every env x level in every stage.
+    "paper": ExperimentPreset(
+        name="paper",
+        algo_preset="paper",
+        data_preset="paper",
+        n_updates=100_000,
+        chunk_updates=10_000,
+        n_seeds=5,
+        eval_episodes=10,
+        mujoco_eval_episodes=10,
+        main_tasks=_grid(ENVS, LEVELS),
+        shift_tasks=_grid(ENVS, LEVELS),
+        efficiency_tasks=_grid(ENVS, ("expert",)),
+        ablation_tasks=_grid(ENVS, LEVELS),
+    ),
+    # <= 2 h on a 2-core CPU (experiments/README.md): cpu networks (2x64), short runs with a
+    # small batch, 2 seeds, 50k-transition datasets; shifts, fractions and ablations on subsets.
+    "cpu": ExperimentPreset(
+        name="cpu",
+        algo_preset="cpu",
+        data_preset="small",
+        n_updates=2_000,
+        n_seeds=2,
+        eval_episodes=5,
+        mujoco_eval_episodes=2,
+        batch_size=64,
+        main_tasks=_grid(ENVS, LEVELS),
+        shift_tasks=_grid(MPE, LEVELS) + (("halfcheetah_2x3", "expert"),),
+        efficiency_tasks=(("mpe_spread", "expert"),),
+        efficiency_algos=("dom2", "bc", "matd3bc", "macql", "omar"),
+        ablation_tasks=(("mpe_spread", "medium-replay"), ("mpe_spread", "expert")),
+    ),
+    # A pipeline check in minutes (not results): mpe_spread only.
+    "smoke": ExperimentPreset(
+        name="smoke",
+        algo_preset="cpu",
+        data_preset="small",
+        n_updates=100,
+        n_seeds=2,
+        eval_episodes=2,
+        mujoco_eval_episodes=1,
+        batch_size=32,
+        main_tasks=(("mpe_spread", "random"), ("mpe_spread", "expert")),
+        shift_tasks=(("mpe_spread", "expert"),),
+        efficiency_tasks=(("mpe_spread", "expert"),),
+        fractions=(0.05, 0.25, 1.0),
+        ablation_tasks=(("mpe_spread", "expert"),),
+    ),
+}
+
+
+def preset_by_name(name: str) -> ExperimentPreset:
+    if name not in PRESETS:
+        raise ValueError(f"unknown experiment preset {name!r}; valid: {sorted(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,65 @@
+"""Every experiment stage in order, then the summary: `make experiments PRESET=cpu`.
+
+    python -m experiments.run_all --preset cpu            # <= 2 h on a 2-core CPU
+    python -m experiments.run_all --preset paper          # the full scale, for a GPU
+    python -m experiments.run_all --preset cpu --stages main_table shifts
+
+Stages are resumable: finished cells are read from the cache (experiments/cache/), an
+interrupted cell resumes from its last checkpoint, so rerunning after a stop only does what is
+left. Later stages reuse the earlier stages' cells (the shifts evaluate the main table's trained
+policies; the 100% data-efficiency and default ablation cells are main-table cells).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from experiments import ablations, data_efficiency, main_table, shifts, summary
+from experiments.common import (
+    add_common_args,
+    dirs_from_args,
+    setup_jax,
+    timed_stage,
+)
+from experiments.presets import preset_by_name
+
+STAGES = {
+    "main_table": main_table.run,
+    "shifts": shifts.run,
+    "data_efficiency": data_efficiency.run,
+    "ablations": ablations.run,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
+    args = parser.parse_args(argv)
+    exp, dirs = preset_by_name(args.preset), dirs_from_args(args)
+    setup_jax(dirs)
+    start = time.perf_counter()
+    extra = [
+        arg
+        for name in ("results", "cache", "data")
+        if getattr(args, name) not in (None, parser.get_default(name))
+        for arg in (f"--{name}", getattr(args, name))
+    ]
+    for stage in args.stages:
+        print(f"[experiments] stage {stage} ({exp.name} preset)", flush=True)
+        run = STAGES[stage]
+        written = timed_stage(
+            stage,
+            exp,
+            dirs,
+            lambda run=run: run(exp, dirs, not args.no_progress),
+            ["--preset", exp.name, *extra],
+        )
+        print("\n".join(f"  wrote {p}" for p in written), flush=True)
+    print(f"[experiments] wrote {summary.write_summary(dirs.results)}")
+    print(f"[experiments] all stages: {(time.perf_counter() - start) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()

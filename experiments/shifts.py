@@ -1,0 +1,249 @@
+"""Environment shifts: every trained policy on every registered shift of its env.
+
+    python -m experiments.shifts --preset cpu
+
+The shifts are env params (`dom2_jax.envs.shifts`, 30 settings: 8 per MPE task, 6 for
+HalfCheetah 2x3). For each cell of the preset's shift tasks (the main table's cells: trained
+once, read from the cache) the last checkpoint is restored and `dom2_jax.evaluate.evaluate_shifts`
+runs the unshifted env and all its shifts in one vmapped call per cell (seeds vmapped too; the
+same episode keys for every algorithm and shift). Writes `shifts.csv`, `shifts.md` (a table per
+task: shifts x algorithms, bold winner; then the count of shifts where DOM2 beats every baseline,
+per level; the headline is the expert level) and `shifts-<level>.png` (score vs shift magnitude,
+one panel per env and shift family, the unshifted env at magnitude 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from experiments.common import (
+    SCORES,
+    Cell,
+    Dirs,
+    algorithms,
+    final_states,
+    normalise,
+    run_cells,
+    stage_main,
+    task_label,
+    write_json,
+)
+from experiments.presets import LEVELS, ExperimentPreset
+from experiments.tables import SCORE_LABELS, Table, line_panels, write_csv
+
+SHIFT_SEED = 20_231  # evaluation keys: seed s uses fold_in(key(SHIFT_SEED), s), for every algo
+UNSHIFTED = "unshifted"
+
+
+def shift_cells(exp: ExperimentPreset) -> list[Cell]:
+    return [Cell(a, env, level) for env, level in exp.shift_tasks for a in algorithms(exp)]
+
+
+def _registry_digest(env_name: str, n_episodes: int) -> str:
+    from dom2_jax.envs import shifts as shift_table
+
+    text = repr((shift_table.shifts_for(env_name), n_episodes, SHIFT_SEED))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def evaluate_cell(record: dict, exp: ExperimentPreset) -> dict:
+    """Per-seed team returns (mean over episodes) of a finished cell on its env's shifts,
+    cached beside the cell's run."""
+    import jax
+    import jax.numpy as jnp
+
+    from dom2_jax.evaluate import evaluate_shifts
+
+    env_name = record["cell"]["env"]
+    n_episodes = exp.episodes(env_name)
+    cache = Path(record["run_dir"]).parent / f"shifts-{_registry_digest(env_name, n_episodes)}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    config, env, params, act, states = final_states(record)
+    n_seeds, n_steps = config.train.n_seeds, int(params.max_steps)
+    keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(SHIFT_SEED), s))(
+        jnp.arange(n_seeds)
+    )
+
+    def one_seed(state, key):
+        policy = lambda obs, k: act(state, obs, k)
+        return evaluate_shifts(env, params, policy, key, n_episodes, n_steps=n_steps)
+
+    result = jax.jit(jax.vmap(one_seed))(states, keys)  # seeds
+    team = np.asarray(result.returns).mean(axis=-1)  # [seeds, n_params]: mean over episodes
+    out = {
+        "names": list(result.names),
+        "families": list(result.families),
+        "magnitudes": list(result.magnitudes),
+        "n_episodes": n_episodes,
+        "team_return": team.tolist(),
+    }
+    write_json(cache, out)
+    return out
+
+
+def with_scores(evaluation: dict, env: str) -> dict:
+    """The cached team returns plus each normalised score (`SCORES`) that has references."""
+    team = np.asarray(evaluation["team_return"])
+    out = dict(evaluation)
+    for score in SCORES:
+        values = normalise(env, team, score)
+        if values is not None:
+            out[score] = values.tolist()
+    return out
+
+
+def shift_results(
+    records: dict[Cell, dict], exp: ExperimentPreset, progress: bool = True
+) -> dict[Cell, dict | str]:
+    """Cell -> its shift evaluation, or the cell's mark when it has no trained policy."""
+    from tqdm.auto import tqdm
+
+    out: dict[Cell, dict | str] = {}
+    for cell, record in tqdm(records.items(), desc="shift eval", disable=not progress):
+        out[cell] = (
+            with_scores(evaluate_cell(record, exp), cell.env)
+            if record.get("status") == "done"
+            else record.get("status", "missing")
+        )
+    return out
+
+
+def task_table(
+    results: dict[Cell, dict | str], exp: ExperimentPreset, env: str, level: str, score: str
+) -> Table:
+    from dom2_jax.envs import shifts as shift_table
+
+    algos = list(algorithms(exp))
+    rows = [UNSHIFTED, *(s.name for s in shift_table.shifts_for(env))]
+    what = {s.name: s.description for s in shift_table.shifts_for(env)}
+    values = {}
+    for algo in algos:
+        result = results.get(Cell(algo, env, level))
+        for row in rows:
+            if isinstance(result, dict) and score in result:
+                i = result["names"].index(row)
+                values[(row, algo)] = [float(s[i]) for s in result[score]]
+            elif result is not None:
+                values[(row, algo)] = result if isinstance(result, str) else "no reference"
+    return Table(
+        title=f"{task_label(env, level)}: {SCORE_LABELS[score]}",
+        row_header="shift",
+        rows=rows,
+        columns=algos,
+        values=values,
+        side_columns=["what changes"],
+        side={(r, "what changes"): what.get(r, "nothing (the training env)") for r in rows},
+        compare=algos,
+    )
+
+
+def dom2_wins(table: Table) -> tuple[int, int, list[str]]:
+    """(shifts where DOM2's mean beats every baseline's, shifts with every algorithm scored,
+    the shifts it does not win)."""
+    baselines = [c for c in table.columns if c != "dom2"]
+    wins, total, lost = 0, 0, []
+    for row in table.rows:
+        if row == UNSHIFTED:
+            continue
+        means = table.means(row)
+        if "dom2" not in means or any(b not in means for b in baselines):
+            continue
+        total += 1
+        if all(means["dom2"] > means[b] for b in baselines):
+            wins += 1
+        else:
+            lost.append(row)
+    return wins, total, lost
+
+
+def write_results(
+    results: dict[Cell, dict | str], exp: ExperimentPreset, out: Path, score: str = "score_omar"
+) -> list[Path]:
+    from dom2_jax.envs import shifts as shift_table
+
+    csv_records, sections, counts = [], [], {}
+    for env, level in exp.shift_tasks:
+        family = {s.name: (s.family, s.magnitude) for s in shift_table.shifts_for(env)}
+        family[UNSHIFTED] = (UNSHIFTED, 1.0)
+        for s in ("score_omar", "score_ours"):
+            for r in task_table(results, exp, env, level, s).records(env=env, level=level, score=s):
+                r["family"], r["magnitude"] = family[r["row"]]
+                csv_records.append(r)
+        table = task_table(results, exp, env, level, score)
+        sections.append(table.markdown())
+        counts[(env, level)] = dom2_wins(table)
+    paths = [write_csv(out / "shifts.csv", csv_records)]
+    envs = list(dict.fromkeys(e for e, _ in exp.shift_tasks))
+    levels = [lv for lv in LEVELS if any(t[1] == lv for t in exp.shift_tasks)]
+    lines = [
+        "### Shifts where DOM2 beats every baseline (mean over seeds)",
+        "",
+        "| level | " + " | ".join(envs) + " | total |",
+        "|" + "---|" * (len(envs) + 2),
+    ]
+    for level in levels:
+        cells = [counts.get((e, level)) for e in envs]
+        won = sum(c[0] for c in cells if c)
+        total = sum(c[1] for c in cells if c)
+        text = [f"{c[0]} / {c[1]}" if c else "—" for c in cells]
+        lines.append(f"| {level} | " + " | ".join(text) + f" | **{won} / {total}** |")
+    lines += [
+        "",
+        "A shift counts when DOM2's mean is above every baseline's; shifts with a missing "
+        "algorithm are left out of the total. The headline is the expert level (the registry "
+        "has 30 settings: 8 per MPE task, 6 for HalfCheetah 2x3).",
+        "",
+    ]
+    md = out / "shifts.md"
+    md.write_text("\n".join(lines) + "\n" + "\n".join(sections))
+    paths.append(md)
+    for level in levels:
+        panels = level_panels(results, exp, level, score)
+        if panels:
+            paths.append(
+                line_panels(
+                    out / f"shifts-{level}.png",
+                    panels,
+                    "shift magnitude (x the training value)",
+                    "OMAR-normalised score",
+                    reference={title: 1.0 for title in panels},
+                )
+            )
+    return paths
+
+
+def level_panels(results, exp: ExperimentPreset, level: str, score: str) -> dict:
+    """Panel per (env, family): per algorithm the score at each magnitude (unshifted at 1)."""
+    panels: dict[str, dict] = {}
+    for env, lv in exp.shift_tasks:
+        if lv != level:
+            continue
+        for algo in algorithms(exp):
+            result = results.get(Cell(algo, env, level))
+            if not isinstance(result, dict) or score not in result:
+                continue
+            scores = np.asarray(result[score])  # [seeds, n_params]
+            for family in dict.fromkeys(result["families"][1:]):
+                idx = [0] + [i for i, f in enumerate(result["families"]) if f == family]
+                x = [result["magnitudes"][i] for i in idx]
+                series = panels.setdefault(f"{env}: {family}", {})
+                series[algo] = (x, scores[:, idx].mean(0), scores[:, idx].std(0))
+    return panels
+
+
+def run(exp: ExperimentPreset, dirs: Dirs, progress: bool = True) -> list[Path]:
+    records = run_cells(shift_cells(exp), exp, dirs, "shifts", progress)
+    return write_results(shift_results(records, exp, progress), exp, dirs.results)
+
+
+def main(argv: list[str] | None = None) -> None:
+    stage_main("shifts", run, __doc__, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""The experiment pipeline on tiny configs: fractions, tables, the cell cache, shifts, summary."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from dom2_jax.data.dataset import episode_returns
+from dom2_jax.envs import shifts as shift_table
+from dom2_jax.io import generation
+from dom2_jax.io.dataset_files import load_dataset, read_metadata, write_dataset
+from dom2_jax.io.training import run_training
+from experiments import main_table, shifts, summary
+from experiments.common import (
+    Cell,
+    Dirs,
+    cell_config,
+    cell_dataset,
+    fraction_subset,
+    prepare_cell,
+    run_cell,
+)
+from experiments.presets import ExperimentPreset
+from experiments.tables import Table, format_mean_std
+
+TINY = ExperimentPreset(
+    name="tiny",
+    algo_preset="tiny",
+    data_preset="small",
+    n_updates=8,
+    chunk_updates=4,
+    n_seeds=2,
+    eval_episodes=2,
+    mujoco_eval_episodes=1,
+    main_tasks=(("mpe_spread", "expert"),),
+    shift_tasks=(("mpe_spread", "expert"),),
+    efficiency_tasks=(("mpe_spread", "expert"),),
+    fractions=(0.25, 0.5, 1.0),
+    ablation_tasks=(("mpe_spread", "expert"),),
+    algos=("dom2", "bc"),
+)
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory, tiny_dataset):
+    """A results / cache / data folder, the tiny dataset standing in for spread's expert level."""
+    root = tmp_path_factory.mktemp("experiments")
+    dirs = Dirs(results=root / "results", cache=root / "cache", data=root / "data")
+    path = generation.default_path("mpe_spread", "expert", 0, dirs.data, suffix="-small")
+    meta = {"env": "mpe_spread", "level": "expert", "reference_returns": {"omar": [159.8, 516.8]}}
+    write_dataset(path, tiny_dataset, meta)
+    return dirs
+
+
+def episode_set(dataset) -> set[tuple]:
+    """Episodes identified by their return (distinct in a random-policy dataset)."""
+    return {tuple(np.round(r, 4)) for r in episode_returns(dataset)}
+
+
+# The fraction sampler (through the cells' code) -------------------------------------------
+
+
+def test_fractions_are_nested_whole_episodes_and_deterministic(tiny_dataset):
+    n = tiny_dataset.n_episodes
+    subsets = {f: fraction_subset(tiny_dataset, f) for f in (0.25, 0.5, 1.0)}
+    assert subsets[1.0].n_transitions == tiny_dataset.n_transitions  # fraction 1 = all
+    assert subsets[0.25].n_episodes == int(np.ceil(0.25 * n))
+    assert episode_set(subsets[0.25]) <= episode_set(subsets[0.5]) <= episode_set(subsets[1.0])
+    for sub in subsets.values():  # whole episodes: every kept episode has its full length
+        assert set(np.bincount(np.asarray(sub.episode_ids))) == {25}
+    again = fraction_subset(tiny_dataset, 0.5)
+    np.testing.assert_array_equal(np.asarray(again.obs), np.asarray(subsets[0.5].obs))
+
+
+def test_cell_dataset_writes_the_subset_once_with_its_provenance(dirs, tiny_dataset):
+    cell = Cell("dom2", "mpe_spread", "expert", fraction=0.5)
+    path, checksum = cell_dataset(cell, TINY, dirs)
+    meta = read_metadata(path)
+    assert meta["checksum"] == checksum and meta["subsample"]["fraction"] == 0.5
+    assert meta["reference_returns"]["omar"] == [159.8, 516.8]
+    assert load_dataset(path)[0].n_episodes == int(np.ceil(0.5 * tiny_dataset.n_episodes))
+    assert cell_dataset(cell, TINY, dirs) == (path, checksum)
+    full, _ = cell_dataset(dataclasses.replace(cell, fraction=1.0), TINY, dirs)
+    assert full.parent.parent == dirs.data  # fraction 1 trains on the level's own file
+
+
+def test_variants_change_only_what_they_name():
+    base = cell_config(Cell("dom2", "mpe_spread", "expert"), TINY)
+    assert base.reweight.enabled and base.train.n_seeds == 2 and base.train.n_updates == 8
+    assert not cell_config(Cell("bc", "mpe_spread", "expert"), TINY).reweight.enabled
+    assert cell_config(Cell("bc", "mpe_spread", "expert", "reweight"), TINY).reweight.enabled
+    no_cql = cell_config(Cell("dom2", "mpe_spread", "expert", "no_cql"), TINY)
+    assert no_cql.algo.cql_alpha == 0.0 and no_cql.reweight.enabled
+    ddpm = cell_config(Cell("dom2", "mpe_spread", "expert", "ddpm"), TINY).algo.diffusion
+    assert ddpm.sampler == "ddpm" and ddpm.n_sample_steps == ddpm.n_steps
+    assert cell_config(
+        Cell("dom2", "mpe_spread", "expert", "centralized"), TINY
+    ).algo.centralized_critic
+    with pytest.raises(ValueError, match="unknown variant"):
+        cell_config(Cell("dom2", "mpe_spread", "expert", "nope"), TINY)
+
+
+# The table builder ----------------------------------------------------------------------
+
+
+def test_table_bolds_the_row_winner_formats_mean_std_and_marks_missing():
+    table = Table(
+        title="t",
+        row_header="task",
+        rows=["a", "b"],
+        columns=["dom2", "bc", "omar"],
+        values={
+            ("a", "dom2"): [1.0, 3.0],
+            ("a", "bc"): [4.0, 4.0],
+            ("a", "omar"): "missing",
+            ("b", "dom2"): [10.0, 12.0],
+            ("b", "bc"): [0.0, 2.0],
+        },
+        side_columns=["OMAR (paper)"],
+        side={("a", "OMAR (paper)"): "99.0 ± 1.0"},
+        compare=["dom2", "bc", "omar"],
+    )
+    assert format_mean_std([1.0, 3.0]) == "2.0 ± 1.0"
+    md = table.markdown().splitlines()
+    assert md[2] == "| task | dom2 | bc | omar | OMAR (paper) |"
+    assert md[4] == "| a | 2.0 ± 1.0 | **4.0 ± 0.0** | missing | 99.0 ± 1.0 |"
+    assert md[5] == "| b | **11.0 ± 1.0** | 1.0 ± 1.0 | — | — |"  # not run: a dash
+    records = {(r["row"], r["column"]): r for r in table.records(score="s")}
+    assert records[("a", "bc")]["winner"] and records[("a", "bc")]["n_seeds"] == 2
+    assert records[("a", "omar")]["mark"] == "missing" and records[("a", "omar")]["mean"] == ""
+    assert records[("b", "omar")]["mark"] == "—"
+
+
+def test_main_table_puts_published_numbers_beside_and_marks_missing_cells():
+    exp = dataclasses.replace(TINY, main_tasks=(("mpe_spread", "expert"), ("mpe_tag", "random")))
+
+    def done(team_return):
+        return {
+            "status": "done",
+            "cell": {"env": "mpe_spread"},
+            "final": {"eval_return": [team_return]},
+        }
+
+    records = {
+        Cell("dom2", "mpe_spread", "expert"): done(200.0),
+        Cell("bc", "mpe_spread", "expert"): done(338.3),  # OMAR-normalised: 50.0
+        Cell("dom2", "mpe_tag", "random"): {"status": "missing"},
+    }
+    table = main_table.build_table(records, exp)
+    assert table.winners("mpe_spread / expert") == ["bc"]
+    assert table.numeric("mpe_spread / expert", "bc") == pytest.approx([50.0])
+    assert table.cell_text("mpe_tag / random", "dom2") == "missing"
+    assert table.side[("mpe_spread / expert", "OMAR (OMAR paper)")] == "114.9 ± 2.6"
+    assert table.side[("mpe_spread / expert", "BC (OMAR paper)")] == "35.0"
+
+
+# The cell cache, the stages -------------------------------------------------------------
+
+
+def test_a_cell_runs_once_then_hits_the_cache_and_a_config_change_misses(dirs):
+    cell = Cell("bc", "mpe_spread", "expert")
+    first = run_cell(cell, TINY, dirs)
+    assert first["status"] == "done" and not first["cached"] and first["updates"] == 8
+    assert len(first["final"]["score_omar"]) == 2
+    again = run_cell(cell, TINY, dirs)
+    assert again["cached"] and again["final"] == first["final"]
+    other = run_cell(cell, dataclasses.replace(TINY, n_updates=4), dirs)
+    assert not other["cached"] and other["key"] != first["key"]
+
+
+def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
+    cell = Cell("bc", "mpe_spread", "expert", "reweight")
+    config, dataset, _, folder = prepare_cell(cell, TINY, dirs)
+    run_training(config, dataset, folder / "run", max_chunks=1, progress=False)  # then "killed"
+    record = run_cell(cell, TINY, dirs)
+    assert not record["cached"] and record["updates"] == 8
+    rows = (folder / "run" / "metrics_seed0.csv").read_text().splitlines()
+    assert len(rows) == 3  # header + the first chunk's row + the resumed chunk's row
+
+
+def test_a_level_without_a_dataset_is_marked_missing(dirs, monkeypatch):
+    def no_policy(*args, **kwargs):
+        raise NotImplementedError("no shipped behaviour policy")
+
+    monkeypatch.setattr(generation, "generate", no_policy)
+    record = run_cell(Cell("dom2", "mpe_tag", "medium"), TINY, dirs)
+    assert record["status"] == "missing" and "behaviour policy" in record["reason"]
+
+
+def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(dirs):
+    written = shifts.run(TINY, dirs, progress=False)
+    names = {p.name for p in written}
+    assert {"shifts.csv", "shifts.md", "shifts-expert.png"} <= names
+    md = (dirs.results / "shifts.md").read_text()
+    for shift in shift_table.shifts_for("mpe_spread"):
+        assert f"| {shift.name} |" in md
+    assert "| expert | " in md and "/ 8**" in md  # the count over spread's 8 shifts
+    cached = json.loads(next((dirs.cache / "cells").glob("dom2-*/shifts-*.json")).read_text())
+    assert np.asarray(cached["team_return"]).shape == (2, 9)  # seeds x (unshifted + 8 shifts)
+    main_table.run(TINY, dirs, progress=False)  # cached cells: writes the tables only
+    text = summary.write_summary(dirs.results).read_text()
+    assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 |" in text
