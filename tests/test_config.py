@@ -30,6 +30,13 @@ def test_every_algorithm_preset_round_trips_through_json(algo, name):
     assert from_dict(record) == config
 
 
+def test_reweighting_defaults_to_each_algorithms_paper():
+    """Only DOM2 reweights by default; an explicit choice overrides it for any algorithm."""
+    for algo in algo_configs():
+        assert preset("tiny", algo=algo).reweight.enabled == (algo == "dom2")
+        assert preset("tiny", algo=algo, reweight=True).reweight.enabled
+
+
 def test_dom2_preset_takes_omar_cql_weight_per_task_and_level():
     for env, table in OMAR_CQL_ALPHA.items():
         for level, alpha in table.items():
