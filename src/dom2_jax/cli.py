@@ -88,7 +88,14 @@ def _train(args: argparse.Namespace) -> int:
         f"{config.train.n_updates} updates x {args.seeds} seed(s), {weights or 'no loss weights'}"
         f", reweighting {reweight})"
     )
-    summary = run_training(config, dataset, run_dir, resume=args.resume, max_chunks=args.max_chunks)
+    summary = run_training(
+        config,
+        dataset,
+        run_dir,
+        resume=args.resume,
+        max_chunks=args.max_chunks,
+        tensorboard=args.tensorboard,
+    )
     if "final" not in summary:  # a non-primary process of a multi-host run
         print(f"[dom2-jax] process {summary['process']} done; results in {summary['run_dir']}")
         return 0
@@ -202,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-seed", type=int, default=0)
     train.add_argument("--run-dir", default=None)
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write the metrics as TensorBoard events to <run-dir>/tensorboard/",
+    )
     train.add_argument(
         "--distributed",
         action="store_true",

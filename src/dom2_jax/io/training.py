@@ -97,8 +97,12 @@ def run_training(
     resume: bool = False,
     max_chunks: int | None = None,
     progress: bool = True,
+    tensorboard: bool = False,
 ) -> dict[str, Any]:
-    """Train `config` on the dataset file; returns the run summary (also in summary.json)."""
+    """Train `config` on the dataset file; returns the run summary (also in summary.json).
+
+    `tensorboard=True` also writes every metric row to `<run_dir>/tensorboard/` event files.
+    """
     run_dir = Path(run_dir)
     env, env_params = make(config.env)
     dataset, meta = load_dataset(dataset_path, env=env)
@@ -143,7 +147,11 @@ def run_training(
     run_dir.mkdir(parents=True, exist_ok=True)
     if primary:
         write_json(run_dir / "config.json", record)
-    metrics = MetricsWriter(run_dir, n_seeds, resume_step=start_step) if primary else None
+    metrics = (
+        MetricsWriter(run_dir, n_seeds, resume_step=start_step, tensorboard=tensorboard)
+        if primary
+        else None
+    )
 
     first_chunk = start_step // chunk
     last_chunk = (
@@ -194,6 +202,8 @@ def run_training(
         )
     bar.close()
     checkpointer.close()
+    if primary:
+        metrics.close()
     if not primary:
         return {"process": jax.process_index(), "run_dir": str(run_dir), "scores": last_scores}
     rows = [metrics.read(s) for s in range(n_seeds)]
