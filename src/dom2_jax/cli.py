@@ -247,9 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset",
         default="paper",
         choices=["paper", "small"],
-        help="paper: 1M transitions (medium-replay: the published buffer sizes); small: 50k",
+        help="paper: 1M transitions (medium-replay: the whole buffer until the medium policy); "
+        "small: 50k",
     )
-    data.add_argument("--out", default=None, help="file (default data/<env>/<level>-seed<k>.npz)")
+    data.add_argument(
+        "--out",
+        default=None,
+        help="file (default data/<env>/<level>-seed<k>-<preset>.npz, where train looks for it; "
+        "with --size: <level>-seed<k>.npz)",
+    )
     data.set_defaults(func=_data)
     envs = sub.add_parser("envs", help="list the registered environments and their shapes")
     envs.set_defaults(func=_envs)

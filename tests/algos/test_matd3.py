@@ -1,5 +1,6 @@
 """MATD3 behaviour trainer: compiled chunk, replay buffer, determinism, chunking, TD3 target,
-a learning check on a one-step bandit; the all-agents wrapper and the frozen-prey network."""
+a learning check on a one-step bandit; the all-agents wrapper and the frozen-prey network;
+HalfCheetah's preset (global-state shared critic, states in the replay buffer)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from dom2_jax.algos.online import (
     smoothed_target_actions,
     td3_target,
 )
+from dom2_jax.algos.online.config import behaviour_preset
+from dom2_jax.algos.online.matd3 import critic_inputs
 from dom2_jax.algos.online.networks import actor_apply, init_actors, joint_actions
 from dom2_jax.envs import make
 from dom2_jax.envs.core import EnvParams, EnvState, MultiAgentEnv
@@ -187,3 +190,47 @@ def test_mlp_opponent__equals_the_actor_forward_pass():
     env, params = make("mpe_tag", opponent=policy)  # plugs into the env as data
     obs0, state = env.reset(jax.random.key(4), params)
     env.step(jax.random.key(5), state, jnp.zeros((3, 2)), params)
+
+
+# ----- MaMuJoCo: global-state critic, one shared critic, states in the buffer ------------------
+def test_critic_inputs__global_state_replaces_concatenated_obs():
+    obs = jnp.zeros((5, 2, 6))  # [B, n, d_o]
+    actions = jnp.arange(5 * 2 * 3, dtype=jnp.float32).reshape(5, 2, 3)
+    state = jnp.ones((5, 17))
+    x_obs, x_act = critic_inputs(obs, actions, True, state)
+    assert x_obs.shape == (2, 5, 17) and x_act.shape == (2, 5, 6)
+    np.testing.assert_array_equal(x_obs[1], state)
+    np.testing.assert_array_equal(x_act[0], actions.reshape(5, 6))  # joint action a_1..a_n
+
+
+def test_behaviour_presets__mpe_defaults_kept_halfcheetah_has_its_own():
+    assert behaviour_preset("mpe_tag").config == MATD3Config()
+    hc = behaviour_preset("halfcheetah_2x3")
+    assert hc.config.critic_state and hc.config.shared_critic and hc.config.gamma == 0.99
+    assert hc.config.grad_clip is None and hc.final_eval_episodes >= 10
+    with pytest.raises(ValueError, match="preset"):
+        behaviour_preset("ant_4x2")
+    with pytest.raises(ValueError, match="shared_critic"):
+        MATD3Config(centralized_critic=False, shared_critic=True)
+
+
+def test_halfcheetah_chunk__state_critic_shared_and_states_stored():
+    env, params = make("halfcheetah_2x3")
+    config = dataclasses.replace(
+        behaviour_preset("halfcheetah_2x3").config, n_envs=2, chunk_iterations=100,
+        updates_per_iteration=1, batch_size=16, buffer_capacity=400, warmup_steps=50,
+        hidden=(16,), actor_hidden=(8,),
+    )  # fmt: skip
+    fns = make_matd3(env, params, config, eval_episodes=1)
+    # a jitted init, as the host loop does (mjx's eager reset shares buffers donation refuses)
+    state = jax.jit(fns.init)(jax.random.key(0))
+    state, metrics = jax.jit(fns.train_chunk, donate_argnums=0)(state)
+    chex.assert_tree_all_finite((state.actor, state.critic, metrics))
+    assert state.actor["w0"].shape == (2, 6, 8)  # per agent: own 6-D obs
+    assert state.critic["w0"].shape == (1, 2, 17 + 2 * 3, 16)  # one twin critic on (s, a_1, a_2)
+    data = state.buffer.data
+    assert data["states"].shape == (400, 17) and int(state.buffer.size) == 200
+    # within an env's episode the next step's state is this step's next state
+    per_env = data["states"][:200].reshape(100, 2, 17)
+    np.testing.assert_allclose(per_env[1:], data["next_states"][:200].reshape(100, 2, 17)[:-1])
+    assert int(state.n_updates) > 0

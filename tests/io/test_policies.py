@@ -1,4 +1,5 @@
-"""Behaviour-policy files (atomic npz + JSON round trip) and a tiny end-to-end training run."""
+"""Behaviour-policy files (atomic npz + JSON round trip), a tiny end-to-end training run, and the
+shipped policies (every one loads and acts in its env; HalfCheetah's are there)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from dom2_jax.algos.online import MATD3Config
 from dom2_jax.algos.online.networks import init_actors
-from dom2_jax.io import policies
+from dom2_jax.io import behaviour, policies
 
 TINY = MATD3Config(
     n_envs=2,
@@ -46,7 +47,7 @@ def test_save_load__round_trip_and_checksum(tmp_path):
 
 
 def test_run_behaviour_training__tiny_end_to_end(tmp_path):
-    result = policies.run_behaviour_training(
+    result = behaviour.run_behaviour_training(
         "mpe_spread", seed=0, max_env_steps=150, config=TINY, medium_fraction=-100.0,
         eval_episodes=2, final_eval_episodes=4, progress=False,
     )  # fmt: skip
@@ -71,6 +72,16 @@ def test_run_behaviour_training__tiny_end_to_end(tmp_path):
     assert actions.shape == (3, 2) and np.all(np.abs(actions) <= 1.0)
 
 
+def test_train_loop__no_evaluation_keeps_the_replay_and_returns_nan():
+    env, params = policies.behaviour_env("mpe_spread")
+    _, snaps, chunks, history, _ = behaviour.train_loop(
+        env, params, "mpe_spread", TINY, seed=0, max_env_steps=100, keep_replay=100,
+        eval_episodes=0, progress=False,
+    )  # fmt: skip
+    assert [s.env_steps for s in snaps] == [50, 100] and np.isnan(history[-1]["eval_return"])
+    assert len(chunks) == 2 and chunks[0]["obs"].shape == (25, 2, 3, 18)
+
+
 SHIPPED = sorted(policies.POLICY_ROOT.glob("*/*.npz"))
 
 
@@ -88,4 +99,22 @@ def test_shipped_policy__loads_and_fits_its_env(path):
     act, _ = policies.behaviour_act(env_name, role)
     env, _ = policies.behaviour_env(env_name)
     assert weights["w0"].shape[:2] == (env.n_agents, env.obs_dim)
-    assert act(jax.random.key(0), jnp.zeros((env.n_agents, env.obs_dim))).shape == (env.n_agents, 2)
+    actions = act(jax.random.key(0), jnp.zeros((env.n_agents, env.obs_dim)))
+    assert actions.shape == (env.n_agents, env.act_dim) and np.all(np.abs(actions) <= 1.0)
+    assert meta["n_episodes"] >= 10 and np.isfinite(meta["mean_return"])
+
+
+def test_halfcheetah_policies__shipped_ordered_and_act_on_6d_obs():
+    expert = policies.load_policy(policies.policy_path("halfcheetah_2x3", "expert"))
+    medium = policies.load_policy(policies.policy_path("halfcheetah_2x3", "medium"))
+    for weights, meta in (expert, medium):
+        assert weights["w0"].shape[:2] == (2, 6) and meta["n_episodes"] >= 10
+        assert meta["command"].startswith("python -m dom2_jax.io.policies --env halfcheetah_2x3")
+        assert meta["config"]["critic_state"] and meta["aggregation"] == "agent0"
+    r_random = expert[1]["random_policy"]["mean_return"]
+    assert r_random < medium[1]["mean_return"] < expert[1]["mean_return"]
+    act, info = policies.behaviour_act("halfcheetah_2x3", "expert")
+    assert info["noise_std"] == 0.1
+    obs = jax.random.normal(jax.random.key(0), (2, 6))
+    actions = jax.jit(act)(jax.random.key(1), obs)
+    assert actions.shape == (2, 3) and np.all(np.abs(actions) <= 1.0)

@@ -30,8 +30,9 @@ LEVELS = ("random", "medium-replay", "medium", "expert")
 # replay buffers until the medium level (og-marl's conversion of the OMAR data).
 PAPER_SIZES = {"random": 1_000_000, "medium": 1_000_000, "expert": 1_000_000}
 # Medium-replay is the whole replay buffer until the medium snapshot, so under the paper preset
-# its size is whatever our MATD3 run collected (spread 480k). OMAR's published buffers were
-# smaller (these sizes); `--size` subsamples whole episodes to match them.
+# its size is whatever our MATD3 run collected (spread 480k, halfcheetah_2x3 120k). OMAR's
+# published MPE buffers were smaller (these sizes) and `--size` subsamples whole episodes to
+# match them; its HalfCheetah buffer is larger than ours, which cannot be upsampled.
 OMAR_MEDIUM_REPLAY_SIZES = {
     "mpe_spread": 97_500,
     "mpe_tag": 62_500,
@@ -72,7 +73,9 @@ def params_summary(params: Any) -> dict[str, Any]:
 def collect_dataset(env, params, act: Callable, key: jax.Array, size: int, progress: bool = True):
     """`size` transitions (whole episodes) of policy `act`, in chunks of one compiled program."""
     episode_len = int(params.max_steps)
-    n_envs = max(1, min(1000, math.ceil(size / episode_len)))
+    # at most CHUNK_TRANSITIONS per compiled chunk, so long episodes (MaMuJoCo's 1000 steps)
+    # still give several chunks and a moving progress bar
+    n_envs = max(1, min(1000, math.ceil(size / episode_len), CHUNK_TRANSITIONS // episode_len))
     steps_per_env = episode_len * max(
         1,
         min(
@@ -129,7 +132,9 @@ def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str
 def medium_replay(env_name: str, seed: int, progress: bool = True):
     """Every transition the MATD3 run saw until its medium snapshot (rerun deterministically)."""
     from dom2_jax.algos.online import MATD3Config
-    from dom2_jax.io.policies import behaviour_env, load_policy, policy_path, train_loop
+    from dom2_jax.assets import array_checksum
+    from dom2_jax.io.behaviour import train_loop
+    from dom2_jax.io.policies import behaviour_env, load_policy, policy_path
 
     path = policy_path(env_name, "medium")
     if not path.exists():
@@ -145,7 +150,7 @@ def medium_replay(env_name: str, seed: int, progress: bool = True):
     )
     env, params = behaviour_env(env_name)
     steps = int(record["snapshot_env_steps"])
-    _, _, chunks, _, _ = train_loop(
+    _, snapshots, chunks, _, _ = train_loop(
         env,
         params,
         env_name,
@@ -153,14 +158,19 @@ def medium_replay(env_name: str, seed: int, progress: bool = True):
         seed,
         steps,
         keep_replay=steps,
+        eval_episodes=0,  # snapshot returns are not needed here (HalfCheetah: saves ~40 s)
         progress=progress,
         desc="medium-replay",
     )
     traj = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    # the rerun's last actor is the shipped medium policy only if the run was reproduced bit for
+    # bit (XLA's CPU kernels can round differently on another machine or thread count)
+    rerun = {k: np.asarray(v, np.float32) for k, v in snapshots[-1].actor.items()}
     return to_dataset(traj), {
         "id": f"{env_name} MATD3 replay buffer until the medium snapshot ({steps} env steps)",
         "regenerate": record["command"],
         "medium_policy_checksum": record["checksum"],
+        "rerun_reproduced_medium_policy": array_checksum(rerun) == record["checksum"],
     }
 
 
@@ -184,11 +194,15 @@ def generate(
     out: str | Path | None = None,
     progress: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
-    """Generate one dataset file; returns its path and metadata."""
+    """Generate one dataset file; returns its path and metadata. The default `out` of a preset's
+    size is `data/<env>/<level>-seed<k>-<preset>.npz`, the file `train` and the experiments look
+    for (`--size` given: `<level>-seed<k>.npz`)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; valid levels: {list(LEVELS)}")
     if preset not in PRESET_SIZES:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
+    if out is None:
+        out = default_path(env_name, level, seed, suffix="" if size else f"-{preset}")
     env, params = make(env_name)
     start = time.perf_counter()
     if level == "medium-replay":
@@ -216,5 +230,5 @@ def generate(
         },
         "generation_seconds": round(seconds, 2),
     }
-    path = write_dataset(out or default_path(env_name, level, seed), dataset, meta)
+    path = write_dataset(out, dataset, meta)
     return path, read_metadata(path)

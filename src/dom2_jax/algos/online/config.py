@@ -34,10 +34,23 @@ class MATD3Config:
     """Env transitions with uniform random actions before the first update (TD3: 25k)."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden widths of actors and critics (maddpg-pytorch / OMAR: 64, 64, ReLU)."""
+    actor_hidden: tuple[int, ...] | None = None
+    """Hidden widths of the actors when they differ from the critics' (None: `hidden`); the
+    actors are what ships, so a narrower one keeps the policy files small."""
     centralized_critic: bool = True
     """Critics `Q_i(o_1..o_n, a_1..a_n)` (MADDPG/MATD3, CTDE) instead of `Q_i(o_i, a_i)`.
     mpe_spread, seed 0, these defaults: centralised reached OMAR's expert return (516.8) after
     1.2M env steps, decentralised after 1.6M; both ~540 at 2M (2-core CPU)."""
+    critic_state: bool = False
+    """Centralised critics read the env's global state (`env.global_state`, MaMuJoCo's
+    single-agent observation) instead of the concatenated observations: `Q_i(s, a_1..a_n)`,
+    still CTDE (actors see only their own obs). HalfCheetah's agents observe their own joints
+    only, never the body's forward speed the reward pays for, so a critic on observations
+    alone cannot tell a fast stride from a slow one."""
+    shared_critic: bool = False
+    """One twin critic for the whole team, trained on agent 0's reward, instead of one per
+    agent. Only for a shared team reward (MaMuJoCo) with a centralised critic, where the
+    per-agent critics would learn the same function: it halves the critic's cost."""
     actor_lr: float = 1e-3
     """Adam step size of the actors (TD3: 1e-3)."""
     critic_lr: float = 1e-3
@@ -69,12 +82,90 @@ class MATD3Config:
         )
         _check(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
         _check(len(self.hidden) >= 1, "hidden", "needs at least one hidden layer")
+        _check(
+            self.actor_hidden is None or len(self.actor_hidden) >= 1,
+            "actor_hidden",
+            "needs at least one hidden layer (or None: the critics' widths)",
+        )
         _check(0.0 < self.gamma <= 1.0, "gamma", "must be in (0, 1]")
         _check(0.0 < self.tau <= 1.0, "tau", "must be in (0, 1]")
         for name in ("exploration_noise", "target_noise", "target_noise_clip"):
             _check(getattr(self, name) >= 0.0, name, "must be >= 0")
         _check(self.grad_clip is None or self.grad_clip > 0, "grad_clip", "must be > 0 or None")
+        _check(
+            self.centralized_critic or not self.critic_state,
+            "critic_state",
+            "needs centralized_critic=True (a decentralised critic reads its agent's obs only)",
+        )
+        _check(
+            self.centralized_critic or not self.shared_critic,
+            "shared_critic",
+            "needs centralized_critic=True (one critic must see every agent's action)",
+        )
+
+    @property
+    def actor_widths(self) -> tuple[int, ...]:
+        return self.hidden if self.actor_hidden is None else self.actor_hidden
 
     @property
     def transitions_per_chunk(self) -> int:
         return self.n_envs * self.chunk_iterations
+
+
+@dataclass(frozen=True)
+class BehaviourPreset:
+    """How one environment family's behaviour policies are trained and measured (host loop)."""
+
+    config: MATD3Config
+    """The trainer's hyper-parameters."""
+    max_env_steps: int
+    """Env transitions of the run (the expert is its best evaluated snapshot)."""
+    eval_episodes: int
+    """Noise-free episodes evaluated after every chunk (selects expert and medium snapshots)."""
+    final_eval_episodes: int
+    """Episodes of the final measurements recorded in the policy files (random, medium, expert)."""
+
+
+MPE_PRESET = BehaviourPreset(
+    config=MATD3Config(), max_env_steps=3_000_000, eval_episodes=100, final_eval_episodes=1000
+)
+# HalfCheetah (MaMuJoCo, mjx on a CPU): TD3's locomotion settings (Fujimoto et al. 2018: 2 x 256
+# ReLU, gamma 0.99, tau 0.005, batch 256, lr 3e-4, no gradient clip, exploration 0.1), a
+# state-reading centralised critic, and ~1 update per env step; few envs, because a CPU steps
+# mjx only ~1.3-1.8k env steps/s whatever the batch, so env steps are cheap relative to updates
+# only when there are few of them per update. 1000-step episodes make evaluation costly: 10
+# episodes per snapshot, 50 for the recorded returns. Sizes and their measured speed: README.
+HALFCHEETAH_PRESET = BehaviourPreset(
+    config=MATD3Config(
+        n_envs=4,
+        chunk_iterations=2500,
+        updates_per_iteration=4,
+        batch_size=256,
+        buffer_capacity=1_000_000,
+        warmup_steps=10_000,
+        hidden=(256, 256),
+        actor_hidden=(128, 128),  # 2 agents x 2 x 128 ReLU: ~140 kB per shipped policy
+        critic_state=True,
+        shared_critic=True,
+        actor_lr=3e-4,
+        critic_lr=3e-4,
+        grad_clip=None,
+        gamma=0.99,
+        tau=0.005,
+    ),
+    max_env_steps=500_000,
+    eval_episodes=10,
+    final_eval_episodes=50,
+)
+BEHAVIOUR_PRESETS = {"mpe": MPE_PRESET, "halfcheetah": HALFCHEETAH_PRESET}
+
+
+def behaviour_preset(env_name: str) -> BehaviourPreset:
+    """The preset of `env_name`'s family: `halfcheetah_*` -> "halfcheetah", `mpe_*` -> "mpe"."""
+    family = env_name.split("_")[0]
+    if family not in BEHAVIOUR_PRESETS:
+        raise ValueError(
+            f"no behaviour-policy preset for env {env_name!r}; "
+            f"families: {sorted(BEHAVIOUR_PRESETS)}"
+        )
+    return BEHAVIOUR_PRESETS[family]

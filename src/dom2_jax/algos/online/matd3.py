@@ -5,7 +5,10 @@ Per agent i (networks stacked on a leading agent axis and vmapped, `networks.py`
 - critic (TD3 Eq. 10 with twin critics): `sum_k MSE(Q_k^i(x, a), y_i)`,
   `y_i = r_i + gamma (1 - terminal_i) min_k Qbar_k^i(x', a')`, where
   `a'_j = clip(mubar_j(o'_j) + clip(N(0, s^2), -c, c), -1, 1)` (target policy smoothing);
-  `x = (o_i, a_i)` for decentralised critics or `(o_1..o_n, a_1..a_n)` for centralised ones;
+  `x = (o_i, a_i)` for decentralised critics, `(o_1..o_n, a_1..a_n)` for centralised ones, or
+  `(s, a_1..a_n)` with the env's global state `s` (`critic_state`, MaMuJoCo); with
+  `shared_critic` one twin critic, trained on agent 0's reward, serves every agent (a shared
+  team reward and a centralised input make the n critics the same function);
 - actor, every `policy_delay` critic updates: `-mean Q_1^i(x, a)` with agent i's action replaced
   by `mu_i(o_i)` (the other agents' actions from the batch, as MADDPG); then Polyak targets.
 
@@ -13,7 +16,8 @@ Per agent i (networks stacked on a leading agent axis and vmapped, `networks.py`
 `init(key) -> MATD3State`; `train_chunk(state) -> (state, metrics)` is one `lax.scan` over
 `chunk_iterations` iterations of (step `n_envs` AutoReset envs with exploration noise, write the
 transitions into the replay buffer, `updates_per_iteration` gradient updates); every iteration's
-key is `fold_in(base key, iteration)`, so chunking does not change the result.
+key is `fold_in(base key, iteration)`, so chunking does not change the result. Envs with a global
+state (MaMuJoCo) also store `states`/`next_states` in the buffer, as their datasets do.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class MATD3State:
     actor: Any  # leaves [n_agents, ...]
     actor_target: Any
     actor_opt: Any
-    critic: Any  # leaves [n_agents, 2, ...] (twin critics)
+    critic: Any  # leaves [n_critics, 2, ...] (twins; n_critics: n_agents, or 1 if shared)
     critic_target: Any
     critic_opt: Any
     buffer: replay.ReplayBuffer
@@ -87,13 +91,17 @@ def clip_per_agent(grads, max_norm: float | None):
     return jax.tree.map(lambda g: g * scale.reshape(-1, *([1] * (g.ndim - 1))), grads)
 
 
-def critic_inputs(obs: jax.Array, actions: jax.Array, centralized: bool):
+def critic_inputs(obs: jax.Array, actions: jax.Array, centralized: bool, state=None):
     """Per-agent critic inputs from `obs [B, n, d_o]`, `actions [B, n, d_a]` or, for the
     actor loss, `actions [n, B, n, d_a]` (agent i's row holds its own policy action):
-    returns `(x_obs [n, B, .], x_act [n, B, .])`."""
+    returns `(x_obs [n, B, .], x_act [n, B, .])`. A global `state [B, d_s]` (centralised
+    only) replaces the concatenated observations."""
     batch, n_agents = obs.shape[:2]
     if actions.ndim == 3:
         actions = jnp.broadcast_to(actions[None], (n_agents, *actions.shape))
+    if state is not None:
+        x_state = jnp.broadcast_to(state, (n_agents, *state.shape))
+        return x_state, actions.reshape(n_agents, batch, -1)
     if centralized:
         x_obs = jnp.broadcast_to(
             obs.reshape(batch, -1), (n_agents, batch, obs.shape[1] * obs.shape[2])
@@ -128,14 +136,25 @@ def make_matd3(
     act_mask = jnp.asarray(env.act_mask, jnp.float32)  # [n, act_dim]
     wrapped = AutoReset(env)
     episode_len = int(params.max_steps)
-    critic_in = n * (obs_dim + act_dim) if cfg.centralized_critic else obs_dim + act_dim
+    global_state = getattr(env, "global_state", None)
+    if cfg.critic_state and global_state is None:
+        raise ValueError(f"MATD3Config.critic_state: env {env.name!r} has no global_state")
+    state_dim = 0
+    if global_state is not None:
+        _, example_state = jax.eval_shape(env.reset, jax.random.key(0), params)
+        state_dim = jax.eval_shape(global_state, example_state, params).shape[-1]
+    critic_in = (
+        (state_dim if cfg.critic_state else n * obs_dim) + n * act_dim
+        if cfg.centralized_critic
+        else obs_dim + act_dim
+    )
     actor_tx = optax.adam(cfg.actor_lr)
     critic_tx = optax.adam(cfg.critic_lr)
 
     def init(key: jax.Array) -> MATD3State:
         actor_key, critic_key, reset_key = jax.random.split(key, 3)
-        actor = init_actors(actor_key, n, obs_dim, act_dim, cfg.hidden)
-        critic = init_critics(critic_key, n, critic_in, cfg.hidden)
+        actor = init_actors(actor_key, n, obs_dim, act_dim, cfg.actor_widths)
+        critic = init_critics(critic_key, n_critics, critic_in, cfg.hidden)
         obs, env_state = jax.vmap(wrapped.reset, in_axes=(0, None))(
             jax.random.split(reset_key, cfg.n_envs), params
         )  # envs
@@ -147,6 +166,8 @@ def make_matd3(
             "terminals": jnp.zeros((n,), bool),
             "truncations": jnp.zeros((n,), bool),
         }
+        if global_state is not None:
+            example["states"] = example["next_states"] = jnp.zeros((state_dim,), jnp.float32)
         return MATD3State(
             actor=actor,
             actor_target=jax.tree.map(jnp.copy, actor),  # distinct buffers (donation)
@@ -163,28 +184,35 @@ def make_matd3(
             n_updates=jnp.int32(0),
         )
 
+    n_critics = 1 if cfg.shared_critic else n
+
+    def critic_x(obs, actions, state):
+        state = state if cfg.critic_state else None
+        return critic_inputs(obs, actions, cfg.centralized_critic, state)
+
     # ----- losses (summed over agents; each agent's params get only its own loss's gradient) ---
     def critic_loss(critic, actor_target, critic_target, batch, key):
         next_a = joint_actions(actor_target, batch["next_obs"], act_mask)  # [B, n, act]
         next_a = smoothed_target_actions(
             next_a, key, cfg.target_noise, cfg.target_noise_clip, act_mask
         )
-        nx_obs, nx_act = critic_inputs(batch["next_obs"], next_a, cfg.centralized_critic)
-        next_q = jax.vmap(critic_apply)(critic_target, nx_obs, nx_act)  # agents: [n, 2, B]
-        y = td3_target(
-            batch["rewards"].T, batch["terminals"].T, jnp.moveaxis(next_q, 1, 0), cfg.gamma
-        )
-        x_obs, x_act = critic_inputs(batch["obs"], batch["actions"], cfg.centralized_critic)
-        q = jax.vmap(critic_apply)(critic, x_obs, x_act)  # agents: [n, 2, B]
+        nx_obs, nx_act = critic_x(batch["next_obs"], next_a, batch.get("next_states"))
+        nx_obs, nx_act = nx_obs[:n_critics], nx_act[:n_critics]  # shared: agent 0's view
+        next_q = jax.vmap(critic_apply)(critic_target, nx_obs, nx_act)  # critics: [c, 2, B]
+        rewards, terminals = batch["rewards"].T[:n_critics], batch["terminals"].T[:n_critics]
+        y = td3_target(rewards, terminals, jnp.moveaxis(next_q, 1, 0), cfg.gamma)
+        x_obs, x_act = critic_x(batch["obs"], batch["actions"], batch.get("states"))
+        q = jax.vmap(critic_apply)(critic, x_obs[:n_critics], x_act[:n_critics])  # critics
         td = q - jax.lax.stop_gradient(y)[:, None, :]
-        per_agent = jnp.sum(jnp.mean(td**2, axis=-1), axis=-1)  # [n]
+        per_agent = jnp.sum(jnp.mean(td**2, axis=-1), axis=-1)  # [c]
         return jnp.sum(per_agent), {"critic_loss": per_agent, "q": jnp.mean(q, axis=(1, 2))}
 
     def actor_loss(actor, critic, batch):
         pi = joint_actions(actor, batch["obs"], act_mask)  # [B, n, act]
         own = jnp.eye(n, dtype=bool)[:, None, :, None]  # [n (agent i), 1, n, 1]
         mixed = jnp.where(own, pi[None], batch["actions"][None])  # [n, B, n, act]
-        x_obs, x_act = critic_inputs(batch["obs"], mixed, cfg.centralized_critic)
+        x_obs, x_act = critic_x(batch["obs"], mixed, batch.get("states"))
+        critic = jax.tree.map(lambda p: jnp.broadcast_to(p, (n, *p.shape[1:])), critic)
         q1 = jax.vmap(critic_apply)(critic, x_obs, x_act)[:, 0]  # agents: [n, B]
         per_agent = -jnp.mean(q1, axis=-1)
         return jnp.sum(per_agent), per_agent
@@ -227,8 +255,8 @@ def make_matd3(
         return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
     def skip_learning(state: MATD3State, key: jax.Array):
-        zeros = jnp.zeros((n,), jnp.float32)
-        return state, {"critic_loss": zeros, "q": zeros, "actor_loss": zeros}
+        zeros = jnp.zeros((n_critics,), jnp.float32)
+        return state, {"critic_loss": zeros, "q": zeros, "actor_loss": jnp.zeros((n,))}
 
     def iteration(state: MATD3State, _):
         key = jax.random.fold_in(state.key, state.iteration)
@@ -251,6 +279,11 @@ def make_matd3(
             "terminals": info["terminated"],
             "truncations": info["truncated"],
         }
+        if global_state is not None:
+            transitions["states"] = jax.vmap(global_state, in_axes=(0, None))(
+                state.env_state, params
+            )  # envs
+            transitions["next_states"] = info["final_state_obs"]
         ep_return = state.episode_return + rewards
         ended = jnp.all(dones, axis=-1)  # [n_envs]
         state = state.replace(

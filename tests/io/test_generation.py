@@ -1,0 +1,40 @@
+"""Dataset generation with a shipped behaviour policy (HalfCheetah's expert level, one episode)
+and the default file names (where `train` looks for a preset's dataset)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dom2_jax.io import generation, policies
+from dom2_jax.io.dataset_files import load_dataset
+
+
+def test_generate__halfcheetah_expert_episode_with_states_and_our_references(tmp_path):
+    path, meta = generation.generate(
+        "halfcheetah_2x3", "expert", size=1000, out=tmp_path / "hc.npz", progress=False
+    )
+    _, record = policies.load_policy(policies.policy_path("halfcheetah_2x3", "expert"))
+    assert meta["n_transitions"] == 1000 and meta["n_episodes"] == 1
+    assert meta["reference_returns"]["omar"] == [-284.0, 3568.8]
+    assert meta["reference_returns"]["ours"] == [
+        record["random_policy"]["mean_return"],
+        record["mean_return"],
+    ]
+    policy = meta["behaviour_policy"]
+    assert policy["policy_checksum"] == record["checksum"] and policy["noise_std"] == 0.1
+    dataset, _ = load_dataset(path, env=generation.make("halfcheetah_2x3")[0])
+    assert dataset.states.shape == (1000, 17) and dataset.obs.shape == (1000, 2, 6)
+    assert dataset.truncations[-1].all() and not dataset.terminals.any()
+    # one noisy episode: well above the random policy's return
+    assert policy["mean_return"] > record["random_policy"]["mean_return"] + 1000
+    np.testing.assert_allclose(dataset.rewards.sum(axis=0)[0], policy["mean_return"], rtol=1e-4)
+
+
+def test_generate__default_path_names_the_preset_where_train_looks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path, meta = generation.generate("mpe_spread", "random", preset="small", progress=False)
+    assert path == generation.default_path("mpe_spread", "random", 0, suffix="-small")
+    assert path.resolve() == (tmp_path / "data/mpe_spread/random-seed0-small.npz").resolve()
+    assert meta["n_transitions"] == 50_000
+    path, _ = generation.generate("mpe_spread", "random", size=100, progress=False)
+    assert path.resolve() == (tmp_path / "data/mpe_spread/random-seed0.npz").resolve()  # --size
