@@ -66,8 +66,9 @@ def build_table(
             f"Our reruns: mean ± std over seeds of the final evaluation, {exp.scale()}; bold: "
             f"the best of our reruns in the row. Side columns: {published.SOURCE}, measured on "
             "OMAR's datasets "
-            "and simulators (ours are regenerated: only spread's OMAR-normalised scale is "
-            "comparable). missing: no dataset (behaviour policy not shipped yet)."
+            "and simulators (ours are regenerated: only spread's and HalfCheetah's "
+            "OMAR-normalised scales are comparable, our tag and world experts being weaker than "
+            "OMAR's). missing: no dataset (its behaviour policy is not shipped)."
         ),
     )
 
