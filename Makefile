@@ -7,9 +7,9 @@ ENV     ?= mpe_spread
 SEED    ?= 0
 SEEDS   ?= 1
 ALGO    ?= dom2
-REWEIGHT ?= on
+REWEIGHT ?=
 
-.PHONY: install test test-fast lint train data bench clean
+.PHONY: install test test-fast lint train data bench experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,19 +33,28 @@ train: LEVEL ?= expert
 train: PRESET ?= cpu
 train: $(STAMP)
 	$(BIN)/python -m dom2_jax train --algo $(ALGO) --env $(ENV) --level $(LEVEL) \
-		--preset $(PRESET) --reweight $(REWEIGHT) --seeds $(SEEDS) --seed $(SEED)
+		--preset $(PRESET) $(if $(REWEIGHT),--reweight $(REWEIGHT)) --seeds $(SEEDS) --seed $(SEED)
 
 data: LEVEL ?= all
 data: PRESET ?= paper
 data: $(STAMP)
 	$(BIN)/python -m dom2_jax data --env $(ENV) --level $(LEVEL) --seed $(SEED) --preset $(PRESET)
 
+# The paper's experiments (experiments/README.md): PRESET=cpu fits in <= 2 h on 2 CPU cores,
+# PRESET=paper is the full scale for a GPU. Resumable: a rerun skips finished cells.
+experiments: PRESET ?= cpu
+experiments: $(STAMP)
+	$(BIN)/python -m experiments.run_all --preset $(PRESET)
+
+# The CPU suite (benchmarks/run_all.py; ~7 min on 2 idle cores, ~16 min when other jobs load
+# them) rewrites benchmarks/RESULTS.md and
+# benchmarks/plots/. PyTorch (the reference) is installed first when missing: TORCH pins the CPU
+# build; on a GPU machine pass e.g. TORCH=torch to get pip's default (CUDA) build.
+bench: TORCH ?= torch==2.13.0
 bench: $(STAMP)
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install -q '$(TORCH)'
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	$(BIN)/python -m benchmarks.env_throughput --write benchmarks/RESULTS.md
-	$(BIN)/python -m benchmarks.train_throughput --write benchmarks/RESULTS.md
-	$(BIN)/python -m benchmarks.mabrax_throughput --budget 12800 --repeats 1 --gaits 6 \
-		--write benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.run_all --write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
