@@ -28,6 +28,9 @@ def td_target(reward: jax.Array, terminal: jax.Array, next_q: jax.Array, gamma: 
     return reward + gamma * (1.0 - terminal.astype(jnp.float32)) * next_q
 
 
+N_CRITICS = 2  # twin critics (TD3 / Diffusion-QL): the minimum of two curbs overestimation
+
+
 def cql_penalty(
     q_fn: Callable[[jax.Array, jax.Array], jax.Array],
     obs: jax.Array,  # [B, obs_dim]
@@ -49,6 +52,22 @@ def cql_penalty(
     log_density = jnp.sum(act_mask) * jnp.log(0.5)
     lse = jax.scipy.special.logsumexp(q_random - log_density, axis=0)
     return jnp.mean(lse - q_fn(obs, data_actions))
+
+
+def twin_cql_penalty(
+    q_member: Callable[[int], Callable[[jax.Array, jax.Array], jax.Array]],
+    obs: jax.Array,
+    data_actions: jax.Array,
+    key: jax.Array,
+    n_samples: int,
+    act_mask: jax.Array,
+) -> jax.Array:
+    """`cql_penalty` summed over the `N_CRITICS` twin critics (`q_member(k)` is critic k), each
+    with its own uniform actions (`fold_in(key, k)`): the MA-CQL term of DOM2, MA-CQL and OMAR."""
+    return sum(
+        cql_penalty(q_member(k), obs, data_actions, jax.random.fold_in(key, k), n_samples, act_mask)
+        for k in range(N_CRITICS)
+    )
 
 
 def masked_mse(x: jax.Array, y: jax.Array, act_mask: jax.Array) -> jax.Array:

@@ -26,13 +26,18 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from dom2_jax.algos.common import cql_penalty, ema_update, gradient_step, soft_update, td_target
+from dom2_jax.algos.common import (
+    N_CRITICS,
+    ema_update,
+    gradient_step,
+    soft_update,
+    td_target,
+    twin_cql_penalty,
+)
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
 from dom2_jax.algos.diffusion_policy import make_diffusion_policy
 from dom2_jax.config import DOM2Config
 from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
-
-N_CRITICS = 2
 
 
 @struct.dataclass
@@ -143,17 +148,7 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
 
         cql = jnp.zeros(())
         if config.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
-            cql = sum(
-                cql_penalty(
-                    q_member(k),
-                    b.obs,
-                    b.actions,
-                    jax.random.fold_in(k_cql, k),
-                    config.cql_samples,
-                    mask > 0,
-                )
-                for k in range(N_CRITICS)
-            )
+            cql = twin_cql_penalty(q_member, b.obs, b.actions, k_cql, config.cql_samples, mask > 0)
         loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 

@@ -15,9 +15,9 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.algos.common import cql_penalty
+from dom2_jax.algos.common import twin_cql_penalty
 from dom2_jax.algos.core import AgentSpec, Algorithm
-from dom2_jax.algos.td3_core import N_CRITICS, make_td3
+from dom2_jax.algos.td3_core import make_td3
 from dom2_jax.config.baselines import MACQLConfig
 
 
@@ -32,17 +32,7 @@ def cql_regulariser(n_samples: int):
     """Critic term: OMAR's CQL penalty summed over the twin critics, times `weights.cql_alpha`."""
 
     def term(q_member, batch, key, mask, weights):
-        cql = sum(
-            cql_penalty(
-                q_member(k),
-                batch.obs,
-                batch.actions,
-                jax.random.fold_in(key, k),
-                n_samples,
-                mask > 0,
-            )
-            for k in range(N_CRITICS)
-        )
+        cql = twin_cql_penalty(q_member, batch.obs, batch.actions, key, n_samples, mask > 0)
         return weights.cql_alpha * cql, {"cql_penalty": cql}
 
     return term

@@ -42,13 +42,12 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.algos.common import clipped_adam, gradient_step, soft_update, td_target
+from dom2_jax.algos.common import N_CRITICS, clipped_adam, gradient_step, soft_update, td_target
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
 from dom2_jax.algos.diffusion_policy import make_diffusion_policy
 from dom2_jax.config.diffusion_baselines import MASfBCConfig
 from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
 
-N_CRITICS = 2
 MIN_SCALE = 0.1  # SfBC dataset.py: returns_std = np.maximum(np.std(returns), 0.1)
 
 

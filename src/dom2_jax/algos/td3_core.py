@@ -27,13 +27,11 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.algos.common import clipped_adam, gradient_step, soft_update
+from dom2_jax.algos.common import N_CRITICS, clipped_adam, gradient_step, soft_update
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
 from dom2_jax.algos.online import smoothed_target_actions, td3_target
 from dom2_jax.nets.actors import DeterministicActor
 from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
-
-N_CRITICS = 2
 
 ActorTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
 CriticTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
