@@ -9,7 +9,11 @@ hash of its config record and the checksum of the dataset it trains on:
 
     experiments/cache/cells/<algo>-<env>-<level>-<variant>-f<fraction>-<hash>/
         run/        the run directory of `dom2_jax.io.training.run_training` (checkpoints, CSVs)
-        cell.json   written last: the cell, its config record, the final scores per seed
+        cell.json   written last: the cell, its config record, per seed the learning curves,
+                    the reported score (mean of the last 3 evaluations) and the convergence flag
+
+and the same record is written to `<results>/cells/<folder name>.json`, committed with the
+results: a rerun on a fresh clone reads finished cells from there instead of retraining them.
 
 A cell with `cell.json` is finished and is never rerun; a cell with checkpoints but no
 `cell.json` was interrupted and resumes (`run_training(resume=True)`); a changed config or
@@ -114,19 +118,27 @@ def cell_config(cell: Cell, exp: ExperimentPreset):
 
     if cell.variant not in VARIANTS:
         raise ValueError(f"unknown variant {cell.variant!r}; valid: {sorted(VARIANTS)}")
+    n_updates, batch = exp.budget(cell.env)
+    eval_every = (exp.eval_every or {}).get(cell.env)
+    chunk = min(exp.chunk_updates or n_updates, n_updates)
     config = preset(
         exp.algo_preset,
         cell.env,
         cell.level,
         algo=cell.algo,
-        n_updates=exp.n_updates,
-        chunk_updates=exp.chunk_updates or exp.n_updates,
+        n_updates=n_updates,
+        chunk_updates=chunk,
+        eval_every=eval_every,
         eval_episodes=exp.episodes(cell.env),
+        eval_candidates=exp.eval_candidates if cell.algo in exp.candidate_algos else (1,),
         n_seeds=exp.n_seeds,
         seed=0,
     )
-    if exp.batch_size is not None:
-        config = _algo(batch_size=exp.batch_size)(config)
+    if batch is not None:
+        config = _algo(batch_size=batch)(config)
+    gamma = (exp.gamma or {}).get(cell.env)
+    if gamma is not None and hasattr(config.algo, "gamma"):  # BC has no discount
+        config = _algo(gamma=gamma)(config)
     return VARIANTS[cell.variant][1](config)
 
 
@@ -250,8 +262,10 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     except MissingData as err:
         return {"cell": dataclasses.asdict(cell), "status": "missing", "reason": str(err)}
     done = folder / "cell.json"
-    if done.exists():
-        return dict(json.loads(done.read_text()), cached=True)
+    committed = committed_path(dirs, folder)
+    for path in (committed, done):
+        if path.exists():
+            return dict(json.loads(path.read_text()), cached=True)
     record = {
         "cell": dataclasses.asdict(cell),
         "key": folder.name.rsplit("-", 1)[-1],
@@ -263,7 +277,11 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
         summary = run_training(config, dataset, folder / "run", resume=True, progress=False)
-        record.update(status="done", final=summary["final"], updates=summary["updates"])
+        record.update(
+            status="done",
+            **{k: summary[k] for k in ("updates", "final", "reported", "convergence", "curve")},
+            reweight_ess=summary.get("reweight_ess"),
+        )
     except NonFiniteError as err:
         record.update(status="diverged", reason=str(err))
     record.update(
@@ -272,7 +290,14 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
         finished=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
     write_json(done, record)
+    write_json(committed, record)
     return dict(record, cached=False)
+
+
+def committed_path(dirs: Dirs, folder: Path) -> Path:
+    """The cell's result file under the results folder, committed as soon as it finishes, so a
+    rerun on a fresh clone (no cache) continues where the last one stopped."""
+    return dirs.results / "cells" / f"{folder.name}.json"
 
 
 def reference_pair(env: str, score: str) -> tuple[float, float] | None:
@@ -297,16 +322,33 @@ def normalise(env: str, team_returns, score: str):
     return np.asarray(normalized_score(env, np.asarray(team_returns, np.float64), {env: pair}))
 
 
-def cell_scores(record: dict[str, Any], score: str = "score_omar") -> list[float] | str:
-    """Per-seed final scores of a cell record, or its mark ("missing", "diverged").
+def cell_scores(
+    record: dict[str, Any], score: str = "score_omar", candidates: int = 1
+) -> list[float] | str:
+    """Per-seed reported scores of a cell record, or its mark ("missing", "diverged", "no K").
 
-    Computed from the per-seed final team returns with `reference_pair`, so every cell uses
-    the same reference returns whatever the version of its dataset file.
+    The reported score is the mean of each seed's last 3 evaluations (`dom2_jax.curves`;
+    records from before the learning curves fall back to the final evaluation), normalised here
+    with `reference_pair`, so every cell uses the same reference returns whatever the version of
+    its dataset file. `candidates` > 1: the best-of-K evaluation's column.
     """
     if record.get("status") != "done":
         return record.get("status", "missing")
-    values = normalise(record["cell"]["env"], record["final"]["eval_return"], score)
+    per_seed = record.get("reported", record["final"])
+    column = "eval_return" if candidates == 1 else f"eval_return_k{candidates}"
+    if column not in per_seed:
+        first = record["config"]["train"].get("eval_candidates", [1])[0]
+        if candidates != first:
+            return f"no K={candidates}"
+        column = "eval_return"
+    values = normalise(record["cell"]["env"], per_seed[column], score)
     return "no reference" if values is None else [float(v) for v in values]
+
+
+def cell_converged(record: dict[str, Any]) -> bool | None:
+    """The cell's convergence flag (`dom2_jax.curves.convergence`); None for old records."""
+    flag = record.get("convergence")
+    return None if flag is None else bool(flag["converged"])
 
 
 def run_cells(
@@ -338,32 +380,16 @@ def final_states(record: dict[str, Any]):
     """(config, env, params, act, states) of a finished cell: its last checkpoint, all seeds.
 
     `act(state, obs, key)` is the algorithm's policy for one seed's state (index or vmap the
-    leading seed axis of `states`).
+    leading seed axis of `states`). A thin wrapper over `dom2_jax.io.runs.load_run`.
     """
-    import jax
+    from dom2_jax.io.runs import load_run
 
-    from dom2_jax.config import from_dict
-    from dom2_jax.envs import make
-    from dom2_jax.io.checkpoint import Checkpointer
-    from dom2_jax.train import make_train, seed_keys
-
-    config = from_dict(record["config"])
-    env, params = make(config.env)
-    fns = make_train(config, env, params)
-    like = jax.vmap(fns.init)(seed_keys(config.train.seed, config.train.n_seeds))  # seeds
-    checkpointer = Checkpointer(record["run_dir"])
-    try:
-        step = checkpointer.latest_step()
-        if step is None:
-            raise FileNotFoundError(f"{record['run_dir']}: no checkpoint to restore")
-        states = checkpointer.restore(step, like)
-    finally:
-        checkpointer.close()
+    run = load_run(record["run_dir"])
 
     def act(state, obs, key):
-        return fns.act(state.algo, obs, key)
+        return run.fns.act(state.algo, obs, key)
 
-    return config, env, params, act, states
+    return run.config, run.env, run.env_params, act, run.states
 
 
 def setup_jax(dirs: Dirs) -> None:
@@ -398,7 +424,9 @@ def log_stage(dirs: Dirs, exp: ExperimentPreset, stage: str, seconds: float, **i
     )
 
 
-RESULT_PRESETS = ("cpu", "paper")  # presets whose results land in experiments/results
+# Presets whose results land in experiments/results (the fair protocol's in its own folder,
+# beside the earlier cpu tables until every table is rerun under it).
+RESULT_PRESETS = {"cpu": ".", "paper": ".", "fair": "fair"}
 
 
 def add_common_args(parser) -> None:
@@ -420,7 +448,7 @@ def dirs_from_args(args) -> Dirs:
     if args.results is not None:
         results = Path(args.results)
     elif args.preset in RESULT_PRESETS:
-        results = ROOT / "results"
+        results = (ROOT / "results" / RESULT_PRESETS[args.preset]).resolve()
     else:
         results = cache / f"results-{args.preset}"
     return Dirs(results=results, cache=cache, data=Path(args.data))

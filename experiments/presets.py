@@ -43,15 +43,48 @@ class ExperimentPreset:
     ablation_tasks: tuple[tuple[str, str], ...] = ()
     algos: tuple[str, ...] | None = None
     """Algorithms of every stage (None: every algorithm in `dom2_jax.config.algo_configs`)."""
+    budgets: dict[str, tuple[int, int]] | None = None
+    """The fair protocol's one budget per env: env -> (updates, batch size) for every algorithm
+    of a table (None: `n_updates` and `batch_size` / the presets' batch sizes)."""
+    gamma: dict[str, float] | None = None
+    """The fair protocol's one discount per env for every algorithm that has one (None: each
+    algorithm preset's own)."""
+    eval_every: dict[str, int] | None = None
+    """Updates between evaluations per env (the curves' spacing; None: one evaluation at the
+    end of each chunk)."""
+    eval_candidates: tuple[int, ...] = (1,)
+    """Evaluation candidate counts of the algorithms with best-of-K acting (`candidate_algos`);
+    the others act with their deterministic policy."""
+    candidate_algos: tuple[str, ...] = ("dom2", "madiffql")
 
     def episodes(self, env: str) -> int:
         return self.mujoco_eval_episodes if env.startswith("halfcheetah") else self.eval_episodes
+
+    def budget(self, env: str) -> tuple[int, int | None]:
+        """(updates, batch size or None for the algorithm preset's) of every cell on `env`."""
+        if self.budgets is not None:
+            if env not in self.budgets:
+                raise ValueError(f"experiment preset {self.name!r} has no budget for env {env!r}")
+            return self.budgets[env]
+        return self.n_updates, self.batch_size
 
     def record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def scale(self) -> str:
         """One line for the tables and the summary."""
+        if self.budgets is not None:
+            budgets = ", ".join(
+                f"{e}: {u} updates x batch {b}" for e, (u, b) in self.budgets.items()
+            )
+            gammas = ", ".join(f"{e} {g}" for e, g in (self.gamma or {}).items())
+            return (
+                f"`{self.name}` experiment preset (the fair protocol): `{self.algo_preset}` "
+                f"networks, one budget per env for every algorithm ({budgets}), one discount per "
+                f"env ({gammas}), {self.n_seeds} seeds, {self.eval_episodes} evaluation episodes "
+                f"per seed and evaluation ({self.mujoco_eval_episodes} on HalfCheetah), "
+                f"`{self.data_preset}` datasets; score = mean of the last 3 evaluations"
+            )
         batch = f"batch {self.batch_size}" if self.batch_size else "the presets' batch sizes"
         return (
             f"`{self.name}` experiment preset: `{self.algo_preset}` networks, {self.n_updates} "
@@ -99,6 +132,50 @@ PRESETS: dict[str, ExperimentPreset] = {
         efficiency_tasks=(("mpe_spread", "expert"),),
         efficiency_algos=("dom2", "bc", "matd3bc", "macql", "omar"),
         ablation_tasks=(("mpe_spread", "medium-replay"), ("mpe_spread", "expert")),
+    ),
+    # The fair protocol on the cells of issue 13 (experiments/README.md): every algorithm gets
+    # the same updates x batch per env and the same discount, 5 seeds, a learning curve (10
+    # episodes per seed every 500 updates on MPE), the reported score is the mean of the last 3
+    # evaluations, and DOM2 is evaluated with 1 and 50 candidates. MPE's gamma is 0.95, the value
+    # behind OMAR's published numbers (notes.md 4.5); HalfCheetah keeps 0.99 (D4RL convention,
+    # and the value OMAR's MuJoCo baselines were configured with).
+    "fair": ExperimentPreset(
+        name="fair",
+        algo_preset="cpu",
+        data_preset="small",
+        n_updates=10_000,
+        chunk_updates=2_000,
+        n_seeds=5,
+        eval_episodes=10,
+        mujoco_eval_episodes=10,
+        budgets={"mpe_spread": (10_000, 256), "halfcheetah_2x3": (20_000, 256)},
+        gamma={"mpe_spread": 0.95, "halfcheetah_2x3": 0.99},
+        eval_every={"mpe_spread": 500, "halfcheetah_2x3": 2_000},
+        eval_candidates=(1, 50),
+        main_tasks=(
+            ("mpe_spread", "expert"),
+            ("mpe_spread", "medium-replay"),
+            ("mpe_spread", "random"),
+            ("halfcheetah_2x3", "expert"),
+        ),
+        algos=("dom2", "bc", "matd3bc", "omar"),
+    ),
+    # The fair protocol's pipeline in minutes (not results): tests and the smoke check.
+    "fair-smoke": ExperimentPreset(
+        name="fair-smoke",
+        algo_preset="tiny",
+        data_preset="small",
+        n_updates=8,
+        chunk_updates=4,
+        n_seeds=2,
+        eval_episodes=2,
+        mujoco_eval_episodes=1,
+        budgets={"mpe_spread": (8, 16)},
+        gamma={"mpe_spread": 0.95},
+        eval_every={"mpe_spread": 2},
+        eval_candidates=(1, 3),
+        main_tasks=(("mpe_spread", "expert"),),
+        algos=("dom2", "bc"),
     ),
     # A pipeline check in minutes (not results): mpe_spread only.
     "smoke": ExperimentPreset(

@@ -56,7 +56,7 @@ def test_seeds_differ_and_match_a_single_seed_run(program):
     alone, _ = chunk(jax.vmap(fns.init)(seed_keys(0, 2)[1:]), data)  # seed 1 by itself
     for x, y in zip(leaves(a1), leaves(alone.algo.agents.actor), strict=True):
         np.testing.assert_allclose(x, y[0], rtol=1e-5, atol=1e-6)
-    assert out.eval_returns.shape == (2, 2, 3)
+    assert out.eval_returns.shape == (2, 1, 1, 2, 3)  # seeds, evals, candidates, episodes, agents
 
 
 def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
@@ -83,7 +83,7 @@ def test_train_in_one_program_equals_chunks(program):
     whole, outs = jax.jit(jax.vmap(fns.train, in_axes=(0, None)))(states, data)
     for x, y in zip(leaves(by_chunk.algo), leaves(whole.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
-    assert outs.eval_returns.shape == (1, TINY.train.n_chunks, 2, 3)
+    assert outs.eval_returns.shape == (1, TINY.train.n_chunks, 1, 1, 2, 3)
 
 
 def restored(run_dir, config, spread):
@@ -97,7 +97,9 @@ def restored(run_dir, config, spread):
 
 
 def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
-    config = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, n_seeds=2))
+    """Also the learning curve: an evaluation every 2 updates, with 1 and best-of-3 candidates."""
+    train = dataclasses.replace(TINY.train, n_seeds=2, eval_every=2, eval_candidates=(1, 3))
+    config = dataclasses.replace(TINY, train=train)
     run_training(config, dataset_file, tmp_path / "a", progress=False)
     run_training(config, dataset_file, tmp_path / "b", max_chunks=1, progress=False)
     with pytest.raises(FileExistsError, match="--resume"):
@@ -111,8 +113,18 @@ def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
     ):
         np.testing.assert_array_equal(x, y)
     rows = (tmp_path / "b" / "metrics_seed1.csv").read_text().splitlines()
-    assert len(rows) == 3  # header + one row per chunk, none duplicated by the resume
+    assert len(rows) == 5  # header + one row per evaluation, none duplicated by the resume
     assert (tmp_path / "b" / "learning_curve.png").stat().st_size > 0
+    curve = summary["curve"]
+    assert curve["step"] == [2, 4, 6, 8]
+    for column in ("eval_return", "score_omar", "eval_return_k3", "score_omar_k3"):
+        assert np.asarray(curve[column]).shape == (2, 4), column
+        np.testing.assert_allclose(
+            summary["reported"][column], np.mean(np.asarray(curve[column])[:, -3:], axis=1)
+        )
+    assert summary["convergence"]["column"] == "score_omar"
+    assert summary["convergence"]["window"] == 2
+    assert len(summary["reweight_ess"]) == 3  # the authors' rule: one distribution per agent
 
 
 def test_resume_refuses_a_different_config(tmp_path, dataset_file):

@@ -20,9 +20,17 @@ from dom2_jax.envs.rollout import batch_returns, random_policy
 
 def _run_config(args: argparse.Namespace):
     """The run's config: a JSON preset file (`--config`) or a named preset, then CLI overrides."""
-    from dom2_jax.config import from_dict, preset
+    from dom2_jax.config import from_dict, preset, with_algo_fields
 
     overrides = {"n_seeds": args.seeds, "seed": args.seed}
+    for flag, field in (
+        ("eval_every", "eval_every"),
+        ("eval_episodes", "eval_episodes"),
+        ("eval_candidates", "eval_candidates"),
+    ):
+        if getattr(args, flag) is not None:
+            value = getattr(args, flag)
+            overrides[field] = tuple(value) if isinstance(value, list) else value
     if args.updates is not None:
         overrides["n_updates"] = args.updates
         overrides["chunk_updates"] = min(args.chunk or args.updates, args.updates)
@@ -52,6 +60,16 @@ def _run_config(args: argparse.Namespace):
     if args.reweight is not None:
         reweight = dataclasses.replace(config.reweight, enabled=args.reweight == "on")
         config = dataclasses.replace(config, reweight=reweight)
+    if args.reweight_rule is not None:
+        reweight = dataclasses.replace(config.reweight, rule=args.reweight_rule)
+        config = dataclasses.replace(config, reweight=reweight)
+    algo_overrides = {"gamma": args.gamma, "batch_size": args.batch_size, "eta": args.eta}
+    algo_overrides = {k: v for k, v in algo_overrides.items() if v is not None}
+    if algo_overrides:
+        try:
+            config = with_algo_fields(config, **algo_overrides)
+        except ValueError as err:
+            raise SystemExit(str(err)) from err
     return config
 
 
@@ -99,18 +117,50 @@ def _train(args: argparse.Namespace) -> int:
     if "final" not in summary:  # a non-primary process of a multi-host run
         print(f"[dom2-jax] process {summary['process']} done; results in {summary['run_dir']}")
         return 0
-    final = summary["final"]
+    final = summary["reported"]
     returns = np.asarray(final["eval_return"])
+    how = reference_returns.AGGREGATION.get(env_name, "mean")
     print(
-        f"final eval return ({reference_returns.AGGREGATION.get(env_name, 'mean')} over agents): "
+        f"reported eval return ({how} over agents): "
         f"{returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} seed(s)"
     )
     for key in sorted(k for k in final if k.startswith("score_")):
         vals = np.asarray(final[key])
+        refs, _, k = key[6:].partition("_k")
+        how = f", best of {k} candidates" if k else ""
         print(
-            f"normalised score ({key[6:]} reference returns): {vals.mean():.1f} +- {vals.std():.1f}"
+            f"normalised score ({refs} reference returns{how}): "
+            f"{vals.mean():.1f} +- {vals.std():.1f}"
         )
+    flag = summary["convergence"]
+    print(
+        f"reported score: mean of the last 3 evaluations; converged: {flag['converged']} "
+        f"(last-20% drift {flag['drift']:.1f} vs seed spread {flag['spread']:.1f}, "
+        f"{flag['column']})"
+    )
+    if config.reweight.enabled:
+        ess = ", ".join(f"{x:.2f}" for x in summary["reweight_ess"])
+        print(f"reweighting ({config.reweight.rule} rule): effective sample size {ess} of the data")
     print(f"metrics, checkpoints and learning curve in {run_dir}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from dom2_jax.io.metrics import write_json
+    from dom2_jax.io.runs import check_candidates, evaluate_run, format_table, load_run, read_config
+
+    shifts = None if not args.shifts else "all" if args.shifts == ["all"] else args.shifts
+    try:
+        config = read_config(args.run_dir)  # fail on candidates before restoring anything
+        check_candidates(config, make(config.env)[0], args.candidates, where=args.run_dir)
+        run = load_run(args.run_dir, args.step)
+        result = evaluate_run(run, args.episodes, args.candidates, shifts, key_seed=args.seed)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"dom2_jax eval: {err}") from err
+    out = Path(args.out) if args.out else Path(args.run_dir) / "eval.json"
+    write_json(out, result)
+    print(format_table(result))
+    print(f"wrote {out}")
     return 0
 
 
@@ -189,11 +239,44 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--updates", type=int, default=None, help="override the preset's updates")
     train.add_argument("--chunk", type=int, default=None, help="updates per compiled chunk")
     train.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help="updates between evaluations, the learning curve's spacing (default: every chunk)",
+    )
+    train.add_argument(
+        "--eval-episodes", type=int, default=None, help="episodes per seed and evaluation"
+    )
+    train.add_argument(
+        "--eval-candidates",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="K",
+        help="candidate actions per agent at evaluation, one curve each: 1 = one policy sample; "
+        "K > 1 = best of K by softmax over the target critics' min-Q (Diffusion-QL; diffusion "
+        "policies only), e.g. --eval-candidates 1 50",
+    )
+    train.add_argument(
+        "--gamma", type=float, default=None, help="override the algorithm's discount"
+    )
+    train.add_argument(
+        "--batch-size", type=int, default=None, help="override the algorithm's batch size"
+    )
+    train.add_argument("--eta", type=float, default=None, help="override DOM2's Q-term weight")
+    train.add_argument(
         "--reweight",
         default=None,
         choices=["on", "off"],
         help="trajectory reweighting (default: as the algorithm's paper runs it, on for dom2 "
         "and off for the baselines; or the config file's)",
+    )
+    train.add_argument(
+        "--reweight-rule",
+        default=None,
+        choices=["authors", "quantile"],
+        help="authors (default): each agent's own return, one copy per threshold exceeded; "
+        "quantile: our earlier team-return quantile rule",
     )
     train.add_argument(
         "--dataset",
@@ -231,6 +314,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this many chunks (resume later with --resume)",
     )
     train.set_defaults(func=_train)
+    evaluate = sub.add_parser("eval", help="evaluate a trained run's checkpoint (every seed)")
+    evaluate.add_argument("run_dir", help="a run directory written by `train`")
+    evaluate.add_argument("--step", type=int, default=None, help="default: the last checkpoint")
+    evaluate.add_argument("--episodes", type=int, default=10, help="episodes per seed")
+    evaluate.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="K",
+        help="candidate actions per agent, one evaluation each: 1 = one policy sample; K > 1 = "
+        "best of K by the target critics (diffusion policies only), e.g. --candidates 1 50",
+    )
+    evaluate.add_argument(
+        "--shifts",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="also evaluate under env shifts: `all` or shift names (default: unshifted only)",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="evaluation key seed")
+    evaluate.add_argument("--out", default=None, help="JSON output (default: <run_dir>/eval.json)")
+    evaluate.set_defaults(func=_eval)
     rollout = sub.add_parser("rollout", help="vmapped random-policy episodes of an env")
     rollout.add_argument("--env", default="mpe_spread", choices=registered_names())
     rollout.add_argument("--seed", type=int, default=0)

@@ -3,15 +3,20 @@
 `make_train(config, env, env_params, spec)` returns `TrainFns`:
 
 - `init(key) -> TrainState` for one seed;
-- `train_chunk(state, data) -> (state, ChunkOutput)`: `lax.scan` over `chunk_updates` updates,
-  then vmapped evaluation episodes in the JAX env: the compiled unit of work;
+- `train_chunk(state, data) -> (state, ChunkOutput)`: the compiled unit of work, a `lax.scan`
+  over the chunk's evaluation intervals, each a `lax.scan` over `eval_interval` updates followed
+  by vmapped evaluation episodes in the JAX env (one set per entry of `eval_candidates`), so a
+  learning curve point costs no host round trip;
 - `train(state, data) -> (state, ChunkOutput)`: every chunk in one program (a scan over
   chunks), for the benchmark that prices the chunking.
 
 `data` (the dataset's arrays and the sampling CDF) is an argument, not a closure constant, so a
 large dataset is not baked into the compiled program and one compilation serves any dataset of
-the same shape. Every update's key is `fold_in(seed key, step)`, so results do not depend on the
-chunk size (or on where a run was interrupted and resumed).
+the same shape. With the authors' per-agent reweighting the CDF is `[n_agents, T]` and every
+agent draws its own transitions; otherwise `[T]` and the agents share each draw (joint
+transitions, which a centralised critic needs). Every update's key is
+`fold_in(seed key, step)`, so results do not depend on the chunk size (or on where a run was
+interrupted and resumed).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from dom2_jax.algos.core import AgentSpec, agent_batch
+from dom2_jax.algos.core import AgentBatch, AgentSpec, agent_batch
 from dom2_jax.algos.registry import make_algorithm
 from dom2_jax.config import RunConfig
 from dom2_jax.data.dataset import Dataset
@@ -47,12 +52,12 @@ class TrainData:
     rewards: jax.Array  # [T, n_agents]
     next_obs: jax.Array  # [T, n_agents, obs_dim]
     terminals: jax.Array  # [T, n_agents]
-    cdf: jax.Array  # [T] sampling distribution (trajectory reweighting)
+    cdf: jax.Array  # [T] shared or [n_agents, T] per-agent sampling distribution
 
 
 class ChunkOutput(NamedTuple):
-    metrics: dict[str, jax.Array]  # chunk means, per agent: [n_agents]
-    eval_returns: jax.Array  # [eval_episodes, n_agents]
+    metrics: dict[str, jax.Array]  # interval means, per agent: [evals_per_chunk, n_agents]
+    eval_returns: jax.Array  # [evals_per_chunk, n_candidates, eval_episodes, n_agents]
 
 
 class TrainFns(NamedTuple):
@@ -60,6 +65,8 @@ class TrainFns(NamedTuple):
     train_chunk: Any
     train: Any
     act: Any
+    policy: Any
+    """`policy(k) -> act(algo_state, obs, key)`: one sample (k = 1) or best of k candidates."""
 
 
 def agent_spec(env: MultiAgentEnv) -> AgentSpec:
@@ -68,7 +75,7 @@ def agent_spec(env: MultiAgentEnv) -> AgentSpec:
 
 def make_train_data(dataset: Dataset, env_name: str, config: RunConfig) -> TrainData:
     """Device arrays of the dataset plus the (re)weighted sampling CDF."""
-    weights = transition_weights(dataset, env_name, config.reweight)
+    weights = transition_weights(dataset, env_name, config.reweight, config.level)
     return TrainData(
         obs=jnp.asarray(dataset.obs),
         actions=jnp.asarray(dataset.actions),
@@ -85,8 +92,20 @@ def make_train(
     spec = spec or agent_spec(env)
     algo = make_algorithm(config.algo, spec)
     batch_size = config.algo.batch_size
-    chunk, n_chunks = config.train.chunk_updates, config.train.n_chunks
+    n_chunks, interval = config.train.n_chunks, config.train.eval_interval
+    n_intervals = config.train.evals_per_chunk
     n_eval, episode_len = config.train.eval_episodes, int(env_params.max_steps)
+    candidates = tuple(config.train.eval_candidates)
+    if any(k > 1 for k in candidates) and algo.best_of is None:
+        raise ValueError(
+            f"eval_candidates {candidates}: {config.algo_name} has a deterministic policy, so "
+            "best-of-K evaluation does not apply; use eval_candidates=(1,)"
+        )
+
+    def policy(k: int):
+        if k == 1:
+            return algo.act
+        return lambda algo_state, obs, key: algo.best_of(algo_state, obs, key, k)
 
     def init(key, weights=None):
         """One run's state; `weights` (the algorithm's loss weights) override the config's."""
@@ -95,36 +114,58 @@ def make_train(
     def update_step(state: TrainState, data: TrainData):
         key = jax.random.fold_in(jax.random.fold_in(state.key, UPDATE_STREAM), state.algo.step)
         k_idx, k_update = jax.random.split(key)
-        idx = sample_from_cdf(k_idx, data.cdf, batch_size)
-        batch = agent_batch(
-            data.obs[idx],
-            data.actions[idx],
-            data.rewards[idx],
-            data.next_obs[idx],
-            data.terminals[idx],
-        )
+        if data.cdf.ndim == 1:  # one draw shared by the agents: joint transitions
+            idx = sample_from_cdf(k_idx, data.cdf, batch_size)
+            batch = agent_batch(
+                data.obs[idx],
+                data.actions[idx],
+                data.rewards[idx],
+                data.next_obs[idx],
+                data.terminals[idx],
+            )
+        else:  # every agent draws from its own distribution: idx [n_agents, B]
+            keys = jax.random.split(k_idx, data.cdf.shape[0])
+            idx = jax.vmap(sample_from_cdf, in_axes=(0, 0, None))(keys, data.cdf, batch_size)
+            agents = jnp.arange(data.cdf.shape[0])[:, None]
+            batch = AgentBatch(
+                obs=data.obs[idx, agents],
+                actions=data.actions[idx, agents],
+                rewards=data.rewards[idx, agents],
+                next_obs=data.next_obs[idx, agents],
+                terminals=data.terminals[idx, agents],
+            )
         algo_state, metrics = algo.update(state.algo, batch, k_update)
         return state.replace(algo=algo_state), metrics
 
     def evaluate(state: TrainState) -> jax.Array:
+        """`[n_candidates, n_eval, n_agents]`; every K sees the same episode keys."""
         key = jax.random.fold_in(jax.random.fold_in(state.key, EVAL_STREAM), state.algo.step)
 
-        def policy(k, obs):
-            return algo.act(state.algo, obs, k)
+        def returns(k: int):
+            act = policy(k)
+            return batch_returns(
+                env, env_params, lambda kk, obs: act(state.algo, obs, kk), key, n_eval, episode_len
+            )
 
-        return batch_returns(env, env_params, policy, key, n_eval, episode_len)
+        return jnp.stack([returns(k) for k in candidates])
 
-    def train_chunk(state: TrainState, data: TrainData):
+    def train_interval(state: TrainState, data: TrainData):
         state, metrics = jax.lax.scan(
-            lambda s, _: update_step(s, data), state, None, length=chunk
+            lambda s, _: update_step(s, data), state, None, length=interval
         )  # updates
         means = jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
-        return state, ChunkOutput(metrics=means, eval_returns=evaluate(state))
+        return state, (means, evaluate(state))
+
+    def train_chunk(state: TrainState, data: TrainData):
+        state, (metrics, returns) = jax.lax.scan(
+            lambda s, _: train_interval(s, data), state, None, length=n_intervals
+        )  # evaluation intervals
+        return state, ChunkOutput(metrics=metrics, eval_returns=returns)
 
     def train(state: TrainState, data: TrainData):
         return jax.lax.scan(lambda s, _: train_chunk(s, data), state, None, length=n_chunks)
 
-    return TrainFns(init=init, train_chunk=train_chunk, train=train, act=algo.act)
+    return TrainFns(init=init, train_chunk=train_chunk, train=train, act=algo.act, policy=policy)
 
 
 def seed_keys(base_seed: int, n_seeds: int) -> jax.Array:

@@ -192,10 +192,10 @@ def test_trainer_runs_each_baseline(algo, spread, tiny_dataset):
     data = make_train_data(tiny_dataset, "mpe_spread", config)
     init = jax.vmap(fns.init)(seed_keys(0, 2))  # seeds
     states, out = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))(init, data)  # seeds
-    assert out.eval_returns.shape == (2, config.train.eval_episodes, 3)
+    assert out.eval_returns.shape == (2, 1, 1, config.train.eval_episodes, 3)
     assert np.all(np.isfinite(np.asarray(out.eval_returns)))
     for name, value in out.metrics.items():
-        assert value.shape == (2, 3) and np.all(np.isfinite(np.asarray(value))), name
+        assert value.shape == (2, 1, 3) and np.all(np.isfinite(np.asarray(value))), name
     assert np.all(np.asarray(states.algo.step) == 4)
     before, after = init.algo.agents.actor, states.algo.agents.actor
     moved = [

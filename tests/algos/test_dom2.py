@@ -166,3 +166,79 @@ def test_centralized_critic_sees_the_other_agents_actions():
     assert not np.isclose(base[0], moved[0])  # agent 0's critic noticed
     critic_in = state.agents.critic["params"]["MLP_0"]["Dense_0"]["kernel"].shape
     assert critic_in == (2, 2, 2 * 3 + 2 * 1, 32)  # agents, twins, joint obs + joint actions
+
+
+# ----- best-of-K evaluation (Diffusion-QL's softmax over the target critics' min-Q) ---------------
+BEST_OF_SPEC = AgentSpec(2, 3, 2, np.array([[True, True], [True, False]]))  # agent 1: 1 pad dim
+
+
+def q_of_first_action_dim(critic, obs_dim: int, scale: float):
+    """Critic params (leaves `[n_agents, twins, ...]`, one hidden layer) with
+    `Q(o, a) = scale * mish(a[0] + 2)`: strictly increasing in `a[0]` on [-1, 1], blind to the rest.
+    """
+    mlp = critic["params"]["MLP_0"]
+    hidden, out = mlp["Dense_0"], mlp["Dense_1"]
+    toy = {
+        "Dense_0": {
+            "kernel": jnp.zeros_like(hidden["kernel"]).at[..., obs_dim, 0].set(1.0),
+            "bias": jnp.zeros_like(hidden["bias"]).at[..., 0].set(2.0),
+        },
+        "Dense_1": {
+            "kernel": jnp.zeros_like(out["kernel"]).at[..., 0, 0].set(scale),
+            "bias": jnp.zeros_like(out["bias"]),
+        },
+    }
+    return {"params": {"MLP_0": toy}}
+
+
+def tiny_dom2(**changes):
+    from dom2_jax.config import preset
+
+    config = dataclasses.replace(preset("tiny").algo, **changes)
+    assert config.critic_hidden == (16,)  # q_of_first_action_dim's one hidden layer
+    return make_dom2(config, BEST_OF_SPEC)
+
+
+@pytest.fixture(scope="module")
+def best_of_dom2():
+    algo = tiny_dom2()
+    return algo, jax.jit(algo.init)(jax.random.key(0))
+
+
+def test_best_of_picks_by_the_target_critics(best_of_dom2):
+    """Target critics love a[0] > 0 (Q spans ~200 over [-1, 1], so softmax ~ argmax); the online
+    critics love a[0] < 0 and must be ignored. k = 50 picks near the top of the policy's samples."""
+    algo, state = best_of_dom2
+    agents = state.agents.replace(
+        critic=q_of_first_action_dim(state.agents.critic, 3, -100.0),
+        critic_target=q_of_first_action_dim(state.agents.critic, 3, 100.0),
+    )
+    state = state.replace(agents=agents)
+    obs = jax.random.normal(jax.random.key(1), (2, 3))
+    keys = jax.random.split(jax.random.key(2), 16)
+    picked = np.asarray(jax.jit(jax.vmap(lambda k: algo.best_of(state, obs, k, 50)))(keys))
+    plain = np.asarray(jax.jit(jax.vmap(lambda k: algo.act(state, obs, k)))(keys))
+    for j in range(2):  # agents
+        top = np.quantile(plain[:, j, 0], 0.9)
+        assert np.all(picked[:, j, 0] >= top - 1e-6), (j, picked[:, j, 0], top)
+        assert picked[:, j, 0].mean() > plain[:, j, 0].mean() + 0.3
+
+
+@pytest.mark.parametrize("k", [1, 50])
+def test_best_of_shape_range_and_padding(best_of_dom2, k):
+    algo, state = best_of_dom2
+    obs = jax.random.normal(jax.random.key(1), (2, 3))
+    actions = np.asarray(jax.jit(algo.best_of, static_argnums=3)(state, obs, jax.random.key(3), k))
+    assert actions.shape == (2, 2)
+    assert np.all(np.abs(actions) <= 1.0) and np.all(np.isfinite(actions))
+    assert actions[1, 1] == 0.0  # agent 1's padded action dimension
+
+
+def test_best_of_centralized_critic_and_bad_k():
+    algo = tiny_dom2(centralized_critic=True)
+    state = jax.jit(algo.init)(jax.random.key(0))
+    obs = jax.random.normal(jax.random.key(1), (2, 3))
+    actions = np.asarray(jax.jit(algo.best_of, static_argnums=3)(state, obs, jax.random.key(3), 8))
+    assert actions.shape == (2, 2) and np.all(np.abs(actions) <= 1.0) and actions[1, 1] == 0.0
+    with pytest.raises(ValueError, match="k must be"):
+        algo.best_of(state, obs, jax.random.key(3), 0)

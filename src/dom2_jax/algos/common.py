@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +31,32 @@ def td_target(reward: jax.Array, terminal: jax.Array, next_q: jax.Array, gamma: 
 N_CRITICS = 2  # twin critics (TD3 / Diffusion-QL): the minimum of two curbs overestimation
 
 
+CQL_POLICY_NOISE = 0.2  # std of the Gaussian around policy actions (OMAR: cql_sample_noise_level)
+
+
+def noisy_policy_actions(
+    actions: jax.Array,  # [B, act_dim] the policy's actions (centres; no gradient flows back)
+    key: jax.Array,
+    n_samples: int,
+    act_mask: jax.Array,  # [act_dim] bool: real action dimensions
+    noise_std: float = CQL_POLICY_NOISE,
+) -> tuple[jax.Array, jax.Array]:
+    """OMAR's `get_policy_actions`: `n_samples` copies `clip(a + eps, -1, 1)`, `eps ~ N(0, s^2)`,
+    and the log-density `log N(eps; 0, s^2)` of each over the real dimensions.
+
+    Returns `(actions [n_samples, B, act_dim], log_density [n_samples, B])`. As in OMAR's release
+    the density is the noise's, taken before the clip to [-1, 1]; padded dimensions get no noise
+    and no density. The centres are held fixed (`stop_gradient`).
+    """
+    mask = act_mask.astype(jnp.float32)
+    centre = jax.lax.stop_gradient(actions)
+    noise = jax.random.normal(key, (n_samples, *centre.shape)) * noise_std * mask
+    noisy = jnp.clip(centre + noise, -1.0, 1.0) * mask
+    z = noise / noise_std
+    log_pdf = -0.5 * z**2 - jnp.log(noise_std) - 0.5 * jnp.log(2.0 * jnp.pi)
+    return noisy, jnp.sum(log_pdf * mask, axis=-1)
+
+
 def cql_penalty(
     q_fn: Callable[[jax.Array, jax.Array], jax.Array],
     obs: jax.Array,  # [B, obs_dim]
@@ -38,19 +64,38 @@ def cql_penalty(
     key: jax.Array,
     n_samples: int,
     act_mask: jax.Array,  # [act_dim] bool: real action dimensions
+    policy_actions: Sequence[jax.Array] = (),  # each [B, act_dim]
+    noise_std: float = CQL_POLICY_NOISE,
 ) -> jax.Array:
     """OMAR's MA-CQL regulariser for one critic, averaged over the batch.
 
+    Uniform form (OMAR's MPE code; no `policy_actions`):
     `logsumexp_k(Q(o, a_k) - log p_U(a_k)) - Q(o, a_data)` with `a_k ~ U[-1, 1]^|A|` (density
     `0.5^|A|`, |A| the real action size), CQL(H) with the uniform proposal as in OMAR's release.
     Positive when Q rates random actions above the data's; minimising it pushes Q down off-data.
+
+    Mixed form (OMAR's HalfCheetah code, CQL(H) with CQL's own mixed proposals): every array in
+    `policy_actions` (the current policy's actions at o and at o', no gradient) adds `n_samples`
+    noisy copies (`noisy_policy_actions`), each corrected by its Gaussian log-density; all
+    `n_samples * (1 + len(policy_actions))` terms share one logsumexp. As in the OMAR and CQL
+    releases every sample is scored at o, including those drawn from the policy at o'. (OMAR's
+    release subtracts the Gaussian *density* where it names a log-density; here it is the log.)
     """
     batch, act_dim = data_actions.shape
     random = jax.random.uniform(key, (n_samples, batch, act_dim), minval=-1.0, maxval=1.0)
     random = random * act_mask
     q_random = jax.vmap(q_fn, in_axes=(None, 0))(obs, random)  # [n_samples, B]
     log_density = jnp.sum(act_mask) * jnp.log(0.5)
-    lse = jax.scipy.special.logsumexp(q_random - log_density, axis=0)
+    scores = q_random - log_density  # [n_samples, B]
+    if policy_actions:
+        parts = [scores]
+        for i, centre in enumerate(policy_actions):  # proposal sets (o, o')
+            noisy, log_pdf = noisy_policy_actions(
+                centre, jax.random.fold_in(key, i + 1), n_samples, act_mask, noise_std
+            )
+            parts.append(jax.vmap(q_fn, in_axes=(None, 0))(obs, noisy) - log_pdf)
+        scores = jnp.concatenate(parts, axis=0)  # [n_samples * (1 + sets), B]
+    lse = jax.scipy.special.logsumexp(scores, axis=0)
     return jnp.mean(lse - q_fn(obs, data_actions))
 
 
@@ -61,11 +106,21 @@ def twin_cql_penalty(
     key: jax.Array,
     n_samples: int,
     act_mask: jax.Array,
+    policy_actions: Sequence[jax.Array] = (),
 ) -> jax.Array:
     """`cql_penalty` summed over the `N_CRITICS` twin critics (`q_member(k)` is critic k), each
-    with its own uniform actions (`fold_in(key, k)`): the MA-CQL term of DOM2, MA-CQL and OMAR."""
+    with its own random draws (`fold_in(key, k)`): the MA-CQL term of DOM2, MA-CQL and OMAR.
+    `policy_actions` (shared by both critics) selects the mixed form, see `cql_penalty`."""
     return sum(
-        cql_penalty(q_member(k), obs, data_actions, jax.random.fold_in(key, k), n_samples, act_mask)
+        cql_penalty(
+            q_member(k),
+            obs,
+            data_actions,
+            jax.random.fold_in(key, k),
+            n_samples,
+            act_mask,
+            policy_actions,
+        )
         for k in range(N_CRITICS)
     )
 

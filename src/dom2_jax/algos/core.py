@@ -2,8 +2,10 @@
 
 `init(key, weights=None) -> state` (`weights`: the algorithm's traced loss weights for a sweep,
 None for its config's values); `update(state, batch, key) -> (state, metrics)`;
-`act(state, obs [n_agents, obs_dim], key) -> actions [n_agents, act_dim]`. The trainer composes
-them (scan over updates, vmap over seeds); an algorithm never jits or loops itself.
+`act(state, obs [n_agents, obs_dim], key) -> actions [n_agents, act_dim]`; optionally
+`best_of(state, obs, key, k) -> actions`, evaluation by the best of k sampled actions (stochastic
+policies only). The trainer composes them (scan over updates, vmap over seeds); an algorithm never
+jits or loops itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class Algorithm(NamedTuple):
     init: Callable[..., Any]
     update: Callable[[Any, Any, jax.Array], tuple[Any, dict[str, jax.Array]]]
     act: Callable[[Any, jax.Array, jax.Array], jax.Array]
+    best_of: Callable[[Any, jax.Array, jax.Array, int], jax.Array] | None = None
+    """`best_of(state, obs [n_agents, obs_dim], key, k) -> actions [n_agents, act_dim]`:
+    Diffusion-QL's evaluation. Per agent, draw `k` candidate actions from the policy and pick one
+    with probability `softmax_i(min_k Qbar_k(o, a_i))` over the target critics
+    (`q = critic_target.q_min(obs_rep, actions); idx = multinomial(softmax(q))`). `k` is a static
+    Python int (k = 1: one plain sample; the trainer calls `act` then). None for algorithms whose
+    policy is deterministic."""
 
 
 @struct.dataclass

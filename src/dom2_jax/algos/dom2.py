@@ -3,18 +3,25 @@
 For every agent j (one set of networks, vmapped over the stacked agent axis):
 
 - critic (twin Q, OMAR's MA-CQL form): `sum_k MSE(Q_k(o, a), y) + cql_alpha * sum_k CQL_k`,
-  `y = r + gamma (1 - terminal) min_k Qbar_k(o', a')`, `a'` sampled by the EMA actor;
+  `y = r + gamma (1 - terminal) min_k Qbar_k(o', a')`, `a'` sampled by the EMA actor; with
+  `cql_form="mujoco"` (OMAR's HalfCheetah form) the CQL logsumexp also takes `cql_samples` noisy
+  copies `clip(a + N(0, 0.2^2))` of one current-actor sample `a` at o and as many at o' (no
+  gradient into the actor), each minus its Gaussian log-density (`common.cql_penalty`): the
+  diffusion sample takes the place of OMAR's deterministic `pi(o)`;
 - actor (Diffusion-QL's objective, DOM2 Eq. 5 per agent): `L_d + eta * L_q` with the denoising
   loss `L_d = E||eps - eps_theta(sqrt(abar_t) a + sqrt(1 - abar_t) eps, t, o)||^2` and
   `L_q = -mean Q_1(o, a0) / sg(mean |Q_2(o, a0)|)` (Q_1/Q_2 swapped by a coin flip), where `a0`
   comes from the sampler (first-order DPM-Solver by default) with gradients through every step;
-- targets: Polyak critics, EMA actor (Diffusion-QL's schedule).
+- targets: Polyak critics, EMA actor (Diffusion-QL's schedule);
+- evaluation (`best_of`, Diffusion-QL's): `k` actor samples per agent, one drawn with probability
+  `softmax(min_k Qbar_k(o, a_i))` over the target critics.
 
 Padded action dimensions (agents with fewer actions than the widest) are masked out of the
 losses and zeroed in sampled actions. `centralized_critic=True` (CTDE, the reviewers' study) gives
 each agent's critics the joint observation and joint action, `Q_j(o_1..o_n, a_1..a_n)`: the TD
 target uses every agent's EMA-actor next action, and the actor and CQL terms replace only agent
-j's own action (the others keep the data's).
+j's own action (the others keep the data's); in `best_of` each agent's candidates are scored with
+the other agents' actions from one plain sample of their actors.
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ class JointView:
 
 
 def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
-    """Build DOM2's pure `(init, update, act)` for agents of the given sizes."""
+    """Build DOM2's pure `(init, update, act, best_of)` for agents of the given sizes."""
     policy = make_diffusion_policy(config.diffusion, spec.act_dim)
     sample_actions = policy.sample
     critic_net = QNetwork(tuple(config.critic_hidden))
@@ -148,7 +155,18 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
 
         cql = jnp.zeros(())
         if config.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
-            cql = twin_cql_penalty(q_member, b.obs, b.actions, k_cql, config.cql_samples, mask > 0)
+            proposals = ()
+            if config.cql_form == "mujoco":  # current actor's samples at o and o', held fixed
+                k_o, k_next_o = jax.random.split(jax.random.fold_in(k_cql, N_CRITICS))
+                proposals = jax.lax.stop_gradient(
+                    (
+                        sample_actions(learner.actor, b.obs, k_o, mask),
+                        sample_actions(learner.actor, b.next_obs, k_next_o, mask),
+                    )
+                )
+            cql = twin_cql_penalty(
+                q_member, b.obs, b.actions, k_cql, config.cql_samples, mask > 0, proposals
+            )
         loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 
@@ -248,4 +266,36 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         sample = jax.vmap(lambda a, o, k, m: sample_actions(a, o[None], k, m)[0])
         return sample(state.agents.actor, obs, keys, act_masks)  # agents
 
-    return Algorithm(init=init, update=update, act=act)
+    def best_of(state: DOM2State, obs, key, k: int):
+        """Diffusion-QL's evaluation: `[n_agents, act_dim]`, per agent one of `k` actor samples
+        drawn with probability `softmax_i(min_k Qbar_k(o, a_i))` (target critics). `k` is static.
+        A centralised critic scores agent j's candidates with the other agents' actions taken
+        from one plain sample of their actors (`act`)."""
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"best_of: k must be a Python int >= 1, got {k!r}")
+        k_plain, key = jax.random.split(key)
+        joint_obs = jnp.tile(obs.reshape(1, -1), (k, 1))  # [k, n_agents * obs_dim]
+        if config.centralized_critic:
+            others = act(state, obs, k_plain)  # [n_agents, act_dim]
+        else:  # unused placeholder keeps one code path
+            others = jnp.zeros((n, spec.act_dim))
+        joint_actions = jnp.tile(others[None], (k, 1, 1))  # [k, n_agents, act_dim]
+
+        def pick(actor, critic_target, o, key, mask, j):
+            k_sample, k_pick = jax.random.split(key)
+            o_rep = jnp.tile(o[None], (k, 1))  # [k, obs_dim]
+            candidates = sample_actions(actor, o_rep, k_sample, mask)  # [k, act_dim]
+            q = q_values(critic_target, o_rep, candidates, joint_obs, joint_actions, j)  # [2, k]
+            return candidates[jax.random.categorical(k_pick, jnp.min(q, axis=0))]
+
+        agents = state.agents
+        return jax.vmap(pick)(
+            agents.actor,
+            agents.critic_target,
+            obs,
+            jax.random.split(key, n),
+            act_masks,
+            jnp.arange(n),
+        )  # agents
+
+    return Algorithm(init=init, update=update, act=act, best_of=best_of)

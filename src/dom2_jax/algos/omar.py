@@ -1,7 +1,8 @@
 """OMAR (Pan et al., ICLR 2022): MA-CQL critics plus actor rectification by zeroth-order search.
 
-Per agent j, with the MA-CQL critics of `macql` and the TD3 machinery of `td3_core`, the actor
-loss (OMAR Eq. 6, as its release computes it) is
+Per agent j, with the MA-CQL critics of `macql` (`cql_form`: uniform CQL proposals on MPE,
+uniform and noisy policy actions on MuJoCo) and the TD3 machinery of `td3_core`, the actor loss
+(OMAR Eq. 6, as its release computes it) is
 
     c * mean ||pi(o) - a^||^2 - (1 - c) * mean Q_1(o, pi(o)),
 
@@ -125,4 +126,5 @@ def make_omar(config: OMARConfig, spec: AgentSpec) -> Algorithm:
         return loss, aux
 
     weights = OMARWeights(jnp.float32(config.cql_alpha), jnp.float32(config.omar_coe))
-    return make_td3(config, spec, weights, omar_actor_term, cql_regulariser(config.cql_samples))
+    critic_term = cql_regulariser(config.cql_samples, config.cql_form)
+    return make_td3(config, spec, weights, omar_actor_term, critic_term)

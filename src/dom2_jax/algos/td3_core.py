@@ -13,9 +13,11 @@ For every agent j (one set of networks, vmapped over the stacked agent axis, as 
 An algorithm module supplies only its own terms to `make_td3`:
 `actor_term(pi, q1, batch, key, mask, weights) -> (loss, aux)`, with `pi [B, act_dim]` the
 policy's (masked) actions and `q1(obs, actions) -> [B]` the first critic; and
-`critic_term(q_member, batch, key, mask, weights) -> (loss, aux)`, with `q_member(k)` the k-th
-critic as such a function. `weights` is the algorithm's traced loss-weight pytree (a sweep is a
-vmap over it). Padded action dimensions are masked out of the losses and zeroed in actions.
+`critic_term(q_member, batch, key, mask, weights, pi) -> (loss, aux)`, with `q_member(k)` the
+k-th critic as such a function and `pi(obs) -> [B, act_dim]` the current actor's actions (held
+fixed; the CQL term's policy proposals). `weights` is the algorithm's traced loss-weight pytree
+(a sweep is a vmap over it). Padded action dimensions are masked out of the losses and zeroed in
+actions.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class TD3State:
     weights: Any  # the algorithm's loss weights (traced, so sweeps are vmaps)
 
 
-def no_critic_term(q_member, batch, key, mask, weights):
+def no_critic_term(q_member, batch, key, mask, weights, pi):
     """Plain TD3 critics: no regulariser."""
     return jnp.float32(0.0), {}
 
@@ -113,10 +115,14 @@ def make_td3(
         w = weights if loss_weights is None else loss_weights
         return TD3State(agents=agents, step=jnp.int32(0), weights=w)
 
-    def critic_loss(critic, b: AgentBatch, target, key, mask, w):
+    def critic_loss(critic, actor, b: AgentBatch, target, key, mask, w):
         q = apply_ensemble(critic_net, critic, b.obs, b.actions)  # [2, B]
         td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-        reg, aux = critic_term(lambda k: member(critic, k), b, key, mask, w)
+
+        def pi(obs):
+            return jax.lax.stop_gradient(policy(actor, obs, mask))
+
+        reg, aux = critic_term(lambda k: member(critic, k), b, key, mask, w, pi)
         return td + reg, {"td_loss": td, "q_data": jnp.mean(q), **aux}
 
     def actor_loss(actor, critic, b: AgentBatch, key, mask, w):
@@ -137,7 +143,16 @@ def make_td3(
         next_q = apply_ensemble(critic_net, learner.critic_target, b.next_obs, next_a)  # [2, B]
         target = jax.lax.stop_gradient(td3_target(b.rewards, b.terminals, next_q, config.gamma))
         critic, critic_opt, c_loss, c_aux, c_norm = gradient_step(
-            critic_loss, learner.critic, learner.critic_opt, critic_tx, b, target, k_critic, mask, w
+            critic_loss,
+            learner.critic,
+            learner.critic_opt,
+            critic_tx,
+            learner.actor,
+            b,
+            target,
+            k_critic,
+            mask,
+            w,
         )
         actor, actor_opt, a_loss, a_aux, a_norm = gradient_step(
             actor_loss, learner.actor, learner.actor_opt, actor_tx, critic, b, k_actor, mask, w

@@ -70,6 +70,13 @@ class DOM2Config:
     """CQL regulariser weight; `for_task` sets OMAR's per-(task, level) table value."""
     cql_samples: int = 10
     """Uniform random actions in the CQL logsumexp (OMAR: 10); 0 drops the CQL term."""
+    cql_form: str = "uniform"
+    """CQL logsumexp proposal (OMAR's release, algorithms/maddpg.py): `uniform` (its MPE code:
+    `cql_samples` uniform actions) or `mujoco` (its HalfCheetah code, CQL(H) with CQL's mixed
+    proposals: also `cql_samples` noisy policy actions, N(., 0.2^2) around a current-actor sample,
+    at o and as many at o', each set importance-corrected, one logsumexp); `for_task` sets
+    `mujoco` on non-MPE envs."""
+    CQL_FORMS: typing.ClassVar[tuple[str, ...]] = ("uniform", "mujoco")
     gamma: float = 0.99
     """Discount (paper text; OMAR's release effectively used 0.95, notes.md 4.5)."""
     tau: float = 0.005
@@ -97,30 +104,115 @@ class DOM2Config:
         require(self.batch_size > 0, "batch_size", "must be positive")
         require(self.cql_alpha >= 0.0 and self.eta >= 0.0, "eta/cql_alpha", "must be >= 0")
         require(self.cql_samples >= 0, "cql_samples", "must be >= 0")
+        require(self.cql_form in self.CQL_FORMS, "cql_form", f"must be one of {self.CQL_FORMS}")
 
     def for_task(self, env_name: str, level: str) -> DOM2Config:
-        """This config with OMAR's CQL weight for (env, level), when the table has one."""
-        alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level)
-        return self if alpha is None else dataclasses.replace(self, cql_alpha=alpha)
+        """This config with OMAR's CQL weight for (env, level), when the table has one, and
+        OMAR's CQL form for the env (`uniform` on MPE, `mujoco` elsewhere)."""
+        form = "uniform" if env_name.startswith("mpe_") else "mujoco"
+        alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level, self.cql_alpha)
+        return dataclasses.replace(self, cql_alpha=alpha, cql_form=form)
+
+
+# The DOM2 authors' replication thresholds per (task, level), read from their later release
+# (lizr16/OM2P, utils/buffer.py, `load_batch_data_adaptive`; notes.md section 2): an episode gets
+# one extra copy per threshold its agent's own return strictly exceeds. "absolute" thresholds are
+# returns on OMAR's scale; we keep them where our returns are on that scale (spread and
+# HalfCheetah, both checked against OMAR's reference returns) and use the authors' quantile list
+# elsewhere (our tag and world experts are weaker than OMAR's, so their absolute thresholds would
+# never fire). Random data is never replicated (empty tuple).
+AUTHORS_QUANTILES = (0.5, 0.75, 0.875, 0.875)
+AUTHORS_THRESHOLDS: dict[str, dict[str, tuple[str, tuple[float, ...]]]] = {
+    "mpe_spread": {
+        "expert": ("absolute", (525.0, 550.0, 575.0, 600.0, 625.0)),
+        "medium": ("absolute", tuple(float(x) for x in range(200, 551, 50))),
+        "medium-replay": ("quantile", AUTHORS_QUANTILES),
+        "random": ("absolute", ()),
+    },
+    "mpe_tag": {
+        "expert": ("quantile", AUTHORS_QUANTILES),
+        "medium": ("quantile", AUTHORS_QUANTILES),
+        "medium-replay": ("quantile", AUTHORS_QUANTILES),
+        "random": ("absolute", ()),
+    },
+    "mpe_world": {
+        "expert": ("quantile", AUTHORS_QUANTILES),
+        "medium": ("quantile", AUTHORS_QUANTILES),
+        "medium-replay": ("quantile", AUTHORS_QUANTILES),
+        "random": ("absolute", ()),
+    },
+    "halfcheetah_2x3": {
+        "expert": ("absolute", (3800.0, 3850.0, 3900.0, 3950.0, 4000.0)),
+        "medium": ("absolute", (1800.0, 1850.0, 1900.0, 1950.0, 2000.0)),
+        "medium-replay": ("absolute", (100.0, 300.0, 500.0, 1000.0, 1500.0)),
+        "random": ("absolute", ()),
+    },
+}
+REWEIGHT_RULES = ("authors", "quantile")
+THRESHOLD_KINDS = ("absolute", "quantile")
 
 
 @dataclass(frozen=True)
 class ReweightConfig:
-    """Trajectory-based reweighting (DOM2's data scheme; the exact rule is unknown, notes.md 2).
+    """Trajectory-based reweighting (DOM2's data scheme, notes.md section 2).
 
-    An episode whose team return is at or above the q-quantile of the dataset's episode returns
-    gets `extra` more copies for every threshold it clears: c = 1 + sum_k extra_k [R >= R_q_k].
-    Sampling weights, never copied arrays. Defaults: top 50% x2, top 20% x5, top 5% x10.
+    Replicating episode e `c_e` times and sampling uniformly is sampling its transitions with
+    weight `c_e` (`data.reweight`; no array is copied).
+
+    - `rule="authors"` (default): the DOM2 authors' rule. Each agent's *own* episode return R
+      (so each agent samples from its own distribution), `c = 1 + sum_k [R > th_k]` with the
+      thresholds of `AUTHORS_THRESHOLDS[env][level]` (absolute returns or return quantiles; none
+      on random data), unless `thresholds` / `threshold_kind` override them.
+    - `rule="quantile"`: our earlier guess. The team return (`team_return`), shared by all agents,
+      `c = 1 + sum_k extra_k [R >= quantile_k(R)]`; defaults top 50% x2, top 20% x5, top 5% x10.
     """
 
     enabled: bool = True
+    rule: str = "authors"
+    team_returns: bool = False
+    """`authors` rule on the team return, one distribution shared by all agents (what a
+    centralised critic, which trains on joint transitions, needs); False: each agent's own."""
+    thresholds: tuple[float, ...] | None = None
+    """`authors` rule: override the table's thresholds (None: `AUTHORS_THRESHOLDS`)."""
+    threshold_kind: str = "absolute"
+    """Kind of an explicit `thresholds` override: absolute returns or return quantiles."""
     quantiles: tuple[float, ...] = (0.5, 0.8, 0.95)
+    """`quantile` rule: team-return quantiles."""
     extra: tuple[int, ...] = (1, 3, 5)
+    """`quantile` rule: extra copies per quantile cleared."""
 
     def __post_init__(self):
+        require(self.rule in REWEIGHT_RULES, "rule", f"must be one of {REWEIGHT_RULES}")
+        require(
+            self.threshold_kind in THRESHOLD_KINDS,
+            "threshold_kind",
+            f"must be one of {THRESHOLD_KINDS}",
+        )
         require(len(self.quantiles) == len(self.extra), "extra", "one per quantile")
         require(all(0.0 <= q < 1.0 for q in self.quantiles), "quantiles", "must be in [0, 1)")
         require(all(e >= 0 for e in self.extra), "extra", "must be >= 0")
+        if self.thresholds is not None and self.threshold_kind == "quantile":
+            require(
+                all(0.0 <= q <= 1.0 for q in self.thresholds), "thresholds", "quantiles in [0, 1]"
+            )
+
+    @property
+    def per_agent(self) -> bool:
+        """Whether each agent samples with its own weights (the authors' rule)."""
+        return self.enabled and self.rule == "authors" and not self.team_returns
+
+    def authors_thresholds(self, env_name: str, level: str) -> tuple[str, tuple[float, ...]]:
+        """(kind, thresholds) of the authors' rule for (env, level); the override if set."""
+        if self.thresholds is not None:
+            return self.threshold_kind, tuple(self.thresholds)
+        table = AUTHORS_THRESHOLDS.get(env_name)
+        if table is None:
+            return "quantile", AUTHORS_QUANTILES  # an env the authors never ran
+        return table[level]
+
+
+REPORT_LAST_EVALS = 3
+"""A run's reported score: the mean of its last this-many evaluations (`dom2_jax.curves`)."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +223,16 @@ class TrainConfig:
     """Gradient updates per agent (report updates, not env steps)."""
     chunk_updates: int = 1_000
     """Updates per compiled chunk; host I/O (progress, metrics, checkpoints) happens between."""
+    eval_every: int | None = None
+    """Updates between evaluations (the learning curve's spacing); must divide `chunk_updates`.
+    None: once per chunk."""
     eval_episodes: int = 10
-    """Evaluation episodes per seed at the end of every chunk (OMAR/Diffusion-QL: 10)."""
+    """Evaluation episodes per seed at every evaluation (OMAR/Diffusion-QL: 10)."""
+    eval_candidates: tuple[int, ...] = (1,)
+    """Candidate actions per agent at evaluation, one curve per entry: 1 acts with one policy
+    sample; K > 1 draws K and picks one by a softmax over the target critics' min-Q
+    (Diffusion-QL's evaluation: K = 50). K > 1 needs an algorithm with `best_of`. The first
+    entry gives the unsuffixed columns (`eval_return`, `score_*`); others add `_k<K>` columns."""
     n_seeds: int = 1
     """Seeds trained in one vmapped program."""
     seed: int = 0
@@ -145,11 +245,34 @@ class TrainConfig:
             "chunk_updates",
             f"must divide n_updates ({self.n_updates})",
         )
+        require(
+            self.eval_every is None
+            or (self.eval_every > 0 and self.chunk_updates % self.eval_every == 0),
+            "eval_every",
+            f"must be positive and divide chunk_updates ({self.chunk_updates})",
+        )
+        require(self.eval_episodes >= 1, "eval_episodes", "must be >= 1")
+        require(
+            len(self.eval_candidates) >= 1
+            and all(k >= 1 for k in self.eval_candidates)
+            and len(set(self.eval_candidates)) == len(self.eval_candidates),
+            "eval_candidates",
+            "must be distinct integers >= 1",
+        )
         require(self.n_seeds >= 1, "n_seeds", "must be >= 1")
 
     @property
     def n_chunks(self) -> int:
         return self.n_updates // self.chunk_updates
+
+    @property
+    def eval_interval(self) -> int:
+        """Updates between evaluations."""
+        return self.eval_every or self.chunk_updates
+
+    @property
+    def evals_per_chunk(self) -> int:
+        return self.chunk_updates // self.eval_interval
 
 
 @dataclass(frozen=True)
@@ -173,6 +296,12 @@ class RunConfig:
             getattr(self.algo, "name", None) in names,
             "algo",
             f"must be an algorithm config of one of {names}, got {type(self.algo).__name__}",
+        )
+        require(
+            not (self.reweight.per_agent and getattr(self.algo, "centralized_critic", False)),
+            "reweight.rule",
+            "the authors' per-agent rule samples each agent's transitions separately, which a "
+            "centralised critic (joint transitions) cannot use: set team_returns=True",
         )
 
     @property
@@ -262,6 +391,18 @@ def preset(
         reweight=ReweightConfig(enabled=default_reweight(algo) if reweight is None else reweight),
         train=dataclasses.replace(TRAIN_PRESETS[name], **train),
     )
+
+
+def with_algo_fields(config: RunConfig, **values) -> RunConfig:
+    """`config` with the algorithm's fields replaced (e.g. one gamma or batch size for every
+    algorithm of a table); a field the algorithm does not have is an error naming it."""
+    names = {f.name for f in dataclasses.fields(config.algo)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(
+            f"{config.algo_name} has no config field(s) {unknown}; its fields: {sorted(names)}"
+        )
+    return dataclasses.replace(config, algo=dataclasses.replace(config.algo, **values))
 
 
 def to_dict(config: RunConfig) -> dict[str, Any]:

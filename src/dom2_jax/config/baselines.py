@@ -19,9 +19,9 @@ task with (its `main.py` never passes its gamma on, notes.md 4.5), so these pres
 settings behind the published baseline numbers; at 0.99 and step size 0.01 the MA-CQL critics
 diverged here (mpe_spread expert, `cpu` preset: Q on data actions past 8,000 after 10k updates,
 score -18.5, against a plateau near 530 and 43.6 at 0.95). DOM2 and the diffusion baselines keep
-0.99. Left
-out of the release: the actor's input BatchNorm, and the MuJoCo CQL variant's policy-action
-samples (the MPE form is used everywhere); left out of TD3+BC: its state normalisation.
+0.99. The CQL term follows the release per env (`cql_form`, set by `for_task`): uniform actions
+on MPE, uniform plus noisy policy actions on MuJoCo. Left out of the release: the actor's input
+BatchNorm; left out of TD3+BC: its state normalisation.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import typing
 from dataclasses import dataclass
 from functools import partial
 
-from dom2_jax.config import OMAR_CQL_ALPHA, require
+from dom2_jax.config import OMAR_CQL_ALPHA, DOM2Config, require
 
 # OMAR's per-(task, level) weight of the imitation term of its actor loss (`omar_coe` in
 # `env_config_map`, algorithms/maddpg.py of its release; HalfCheetah-v2 -> halfcheetah_2x3).
@@ -186,25 +186,35 @@ class MATD3BCConfig(_TD3Fields):
 @dataclass(frozen=True)
 class MACQLConfig(_TD3Fields):
     """MA-CQL (OMAR's release): MATD3 actors `max Q_1(o, pi(o))`, twin critics with OMAR's CQL
-    term `logsumexp_k Q(o, a_k) - log U - Q(o, a_data)` over uniform actions."""
+    term `logsumexp_k Q(o, a_k) - log U - Q(o, a_data)` over uniform actions (MPE) or uniform and
+    noisy policy actions (MuJoCo, `cql_form`)."""
 
     name: typing.ClassVar[str] = "macql"
     cql_alpha: float = 5.0
     """CQL weight; `for_task` sets OMAR's per-(task, level) value (`OMAR_CQL_ALPHA`)."""
     cql_samples: int = 10
     """Uniform random actions in the CQL logsumexp (OMAR: `num_sampled_actions` 10)."""
+    cql_form: str = "uniform"
+    """CQL logsumexp proposal (OMAR's release, algorithms/maddpg.py): `uniform` (its MPE code) or
+    `mujoco` (its HalfCheetah code: also `cql_samples` actions `clip(pi(o) + N(0, 0.2^2))` and as
+    many around `pi(o')`, each set importance-corrected, all in one logsumexp; CQL(H) with CQL's
+    mixed proposals); `for_task` sets `mujoco` on non-MPE envs."""
 
     def _check(self) -> None:
         super()._check()
         check = partial(require, owner=type(self).__name__)
         check(self.cql_alpha >= 0, "cql_alpha", "must be >= 0")
         check(self.cql_samples >= 1, "cql_samples", "must be >= 1")
+        forms = DOM2Config.CQL_FORMS
+        check(self.cql_form in forms, "cql_form", f"must be one of {forms}")
 
     def for_task(self, env_name: str, level: str):
-        """OMAR's CQL weight for (env, level) where its table has one; MuJoCo row if `per_task`."""
+        """OMAR's CQL weight for (env, level) where its table has one, its CQL form for the env
+        (`uniform` on MPE, `mujoco` elsewhere); MuJoCo row if `per_task`."""
         out = self._task_row(env_name)
-        alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level)
-        return out if alpha is None else dataclasses.replace(out, cql_alpha=alpha)
+        alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level, out.cql_alpha)
+        form = "uniform" if _is_mpe(env_name) else "mujoco"
+        return dataclasses.replace(out, cql_alpha=alpha, cql_form=form)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from dom2_jax.config import RunConfig, to_dict
+from dom2_jax.curves import convergence, reported_score
 from dom2_jax.data import reference_returns
+from dom2_jax.data.reweight import effective_sample_size, transition_weights
 from dom2_jax.envs import make
 from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import load_dataset
@@ -90,6 +92,33 @@ def score_columns(env_name: str, team: np.ndarray, refs: dict[str, Any]) -> dict
     return out
 
 
+CURVE_COLUMNS = ("eval_return", "score_omar", "score_ours")
+
+
+def curve_summary(rows: list[list[dict[str, float]]], n_updates: int) -> dict[str, Any]:
+    """The learning curves of every seed (`rows[s]`: its metric rows) and what is reported.
+
+    `final`: the last evaluation; `reported`: the mean of the last `REPORT_LAST_EVALS`
+    (`dom2_jax.curves.reported_score`), per seed, for every return and score column (one per
+    evaluation candidate count); `converged`: `dom2_jax.curves.convergence` of the first score
+    column (OMAR-normalised when the env has OMAR's references, else the raw return).
+    """
+    last = rows[0][-1]
+    columns = [k for k in last if k.startswith(CURVE_COLUMNS) and "_std" not in k]
+    steps = [int(r["step"]) for r in rows[0]]
+    curves = {k: [[r[k] for r in seed_rows] for seed_rows in rows] for k in columns}
+    judged = "score_omar" if "score_omar" in curves else "eval_return"
+    flag = convergence(curves[judged], steps)
+    return {
+        "updates": steps[-1],
+        "finished": steps[-1] == n_updates,
+        "final": {k: [c[-1] for c in v] for k, v in curves.items()},
+        "reported": {k: [float(x) for x in reported_score(v)] for k, v in curves.items()},
+        "convergence": {"column": judged, **flag._asdict()},
+        "curve": {"step": steps, **curves},
+    }
+
+
 def run_training(
     config: RunConfig,
     dataset_path: str | Path,
@@ -107,6 +136,8 @@ def run_training(
     env, env_params = make(config.env)
     dataset, meta = load_dataset(dataset_path, env=env)
     data = make_train_data(dataset, config.env, config)
+    weights = transition_weights(dataset, config.env, config.reweight, config.level)
+    reweight_ess = [round(float(x), 4) for x in np.atleast_1d(effective_sample_size(weights))]
     fns = make_train(config, env, env_params)
     n_seeds, chunk = config.train.n_seeds, config.train.chunk_updates
     refs = dict(meta.get("reference_returns") or {})
@@ -115,6 +146,7 @@ def run_training(
         "config": config_record(config),
         "dataset": str(dataset_path),
         "dataset_checksum": meta["checksum"],
+        "reweight_ess": reweight_ess,
     }
 
     states = jax.vmap(fns.init)(seed_keys(config.train.seed, n_seeds))  # seeds
@@ -167,6 +199,7 @@ def run_training(
         desc=f"{config.algo_name} {config.env}/{config.level}",
     )
     last_scores = None
+    interval, candidates = config.train.eval_interval, tuple(config.train.eval_candidates)
     for c in range(first_chunk, last_chunk):
         t0 = time.perf_counter()
         states, out = train_chunk(states, data)
@@ -182,18 +215,23 @@ def run_training(
                 if last_good
                 else f"non-finite {bad} before the first checkpoint (update {step})"
             )
-        team = np.asarray(reference_returns.team_return(config.env, out.eval_returns))  # [S, E]
+        # [S, evals_per_chunk, n_candidates, E]
+        team = np.asarray(reference_returns.team_return(config.env, out.eval_returns))
         last_scores = []
         for s in range(n_seeds):
-            row = {
-                "step": step,
-                "chunk": c,
-                "seconds": round(seconds, 3),
-                **score_columns(config.env, team[s], refs),
-            }
-            row.update({k: float(np.mean(v[s])) for k, v in sorted(out.metrics.items())})
-            if primary:
-                metrics.append(s, row)
+            for i in range(team.shape[1]):
+                row = {
+                    "step": c * chunk + (i + 1) * interval,
+                    "chunk": c,
+                    "seconds": round(seconds / team.shape[1], 3),
+                }
+                for j, k in enumerate(candidates):
+                    suffix = "" if j == 0 else f"_k{k}"
+                    cols = score_columns(config.env, team[s, i, j], refs)
+                    row.update({f"{name}{suffix}": v for name, v in cols.items()})
+                row.update({k: float(np.mean(v[s, i])) for k, v in sorted(out.metrics.items())})
+                if primary:
+                    metrics.append(s, row)
             last_scores.append(row.get("score_omar", row["eval_return"]))
         checkpointer.save(step, states, dict(record, step=step))
         bar.update(chunk)
@@ -207,21 +245,19 @@ def run_training(
     if not primary:
         return {"process": jax.process_index(), "run_dir": str(run_dir), "scores": last_scores}
     rows = [metrics.read(s) for s in range(n_seeds)]
-    final = [r[-1] for r in rows]
     summary = {
         "algo": config.algo_name,
         "env": config.env,
         "level": config.level,
         "reweight": config.reweight.enabled,
+        "reweight_ess": reweight_ess,
         "n_seeds": n_seeds,
-        "updates": int(final[0]["step"]),
-        "finished": int(final[0]["step"]) == config.train.n_updates,
-        "final": {k: [r[k] for r in final] for k in final[0] if k.startswith(("score", "eval"))},
+        **curve_summary(rows, config.train.n_updates),
         "dataset": str(dataset_path),
         "run_dir": str(run_dir),
     }
     write_json(run_dir / "summary.json", summary)
-    if "score_omar" in final[0]:
+    if "score_omar" in rows[0][-1]:
         learning_curve(
             rows, run_dir / "learning_curve.png", f"{config.algo_name} {config.env} {config.level}"
         )
