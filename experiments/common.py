@@ -65,6 +65,12 @@ def _reweight(on: bool):
     return apply
 
 
+def _team_reweight(config):
+    return dataclasses.replace(
+        config, reweight=dataclasses.replace(config.reweight, team_returns=True)
+    )
+
+
 def _default(config):
     return _reweight(config.algo_name == "dom2")(config)
 
@@ -93,8 +99,9 @@ VARIANTS: dict[str, tuple[str, Any]] = {
     ),
     "ddpm": ("DDPM ancestral sampling over all N steps instead of DPM-Solver", _ddpm),
     "centralized": (
-        "centralised critics (CTDE) instead of independent ones",
-        lambda c: _algo(centralized_critic=True)(_default(c)),
+        "centralised critics (CTDE) instead of independent ones (reweighting by the team "
+        "return: joint transitions need one sampling distribution)",
+        lambda c: _algo(centralized_critic=True)(_team_reweight(_default(c))),
     ),
 }
 

@@ -66,7 +66,12 @@ def cell_row(record: dict[str, Any] | None, algo: str, k: int, env: str, level: 
     row: dict[str, Any] = {"env": env, "level": level, "algo": algo, "candidates": k}
     got = None if record is None else cell_curve(record, k)
     if got is None or got[1] is None:
-        row["mark"] = "not run" if record is None else record.get("status", "missing")
+        if record is None:
+            row["mark"] = "not run"
+        elif record.get("status") == "done":
+            row["mark"] = f"no K={k}" if got is None else "no reference"
+        else:
+            row["mark"] = record.get("status", "missing")
         return row
     steps, curve = got
     scores = reported_score(curve)

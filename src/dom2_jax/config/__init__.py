@@ -14,6 +14,15 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from dom2_jax.config.reweighting import (  # noqa: F401  (re-exported: the config namespace)
+    AUTHORS_QUANTILES,
+    AUTHORS_THRESHOLDS,
+    REWEIGHT_RULES,
+    THRESHOLD_KINDS,
+    ReweightConfig,
+)
+from dom2_jax.config.validation import require
+
 LEVELS = ("random", "medium-replay", "medium", "expert")
 SCHEDULES = ("vp", "linear", "cosine")
 SAMPLERS = ("dpm_solver1", "ddpm")
@@ -25,12 +34,6 @@ OMAR_CQL_ALPHA: dict[str, dict[str, float]] = {
     "mpe_world": {"random": 0.5, "medium-replay": 1.0, "medium": 0.5, "expert": 5.0},
     "halfcheetah_2x3": {"random": 1.0, "medium-replay": 5.0, "medium": 1.0, "expert": 5.0},
 }
-
-
-def require(condition: bool, name: str, message: str, owner: str = "config") -> None:
-    """Validation helper for `__post_init__`: the error names the config class and field."""
-    if not condition:
-        raise ValueError(f"{owner} field {name!r}: {message}")
 
 
 @dataclass(frozen=True)
@@ -112,103 +115,6 @@ class DOM2Config:
         form = "uniform" if env_name.startswith("mpe_") else "mujoco"
         alpha = OMAR_CQL_ALPHA.get(env_name, {}).get(level, self.cql_alpha)
         return dataclasses.replace(self, cql_alpha=alpha, cql_form=form)
-
-
-# The DOM2 authors' replication thresholds per (task, level), read from their later release
-# (lizr16/OM2P, utils/buffer.py, `load_batch_data_adaptive`; notes.md section 2): an episode gets
-# one extra copy per threshold its agent's own return strictly exceeds. "absolute" thresholds are
-# returns on OMAR's scale; we keep them where our returns are on that scale (spread and
-# HalfCheetah, both checked against OMAR's reference returns) and use the authors' quantile list
-# elsewhere (our tag and world experts are weaker than OMAR's, so their absolute thresholds would
-# never fire). Random data is never replicated (empty tuple).
-AUTHORS_QUANTILES = (0.5, 0.75, 0.875, 0.875)
-AUTHORS_THRESHOLDS: dict[str, dict[str, tuple[str, tuple[float, ...]]]] = {
-    "mpe_spread": {
-        "expert": ("absolute", (525.0, 550.0, 575.0, 600.0, 625.0)),
-        "medium": ("absolute", tuple(float(x) for x in range(200, 551, 50))),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-    },
-    "mpe_tag": {
-        "expert": ("quantile", AUTHORS_QUANTILES),
-        "medium": ("quantile", AUTHORS_QUANTILES),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-    },
-    "mpe_world": {
-        "expert": ("quantile", AUTHORS_QUANTILES),
-        "medium": ("quantile", AUTHORS_QUANTILES),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-    },
-    "halfcheetah_2x3": {
-        "expert": ("absolute", (3800.0, 3850.0, 3900.0, 3950.0, 4000.0)),
-        "medium": ("absolute", (1800.0, 1850.0, 1900.0, 1950.0, 2000.0)),
-        "medium-replay": ("absolute", (100.0, 300.0, 500.0, 1000.0, 1500.0)),
-        "random": ("absolute", ()),
-    },
-}
-REWEIGHT_RULES = ("authors", "quantile")
-THRESHOLD_KINDS = ("absolute", "quantile")
-
-
-@dataclass(frozen=True)
-class ReweightConfig:
-    """Trajectory-based reweighting (DOM2's data scheme, notes.md section 2).
-
-    Replicating episode e `c_e` times and sampling uniformly is sampling its transitions with
-    weight `c_e` (`data.reweight`; no array is copied).
-
-    - `rule="authors"` (default): the DOM2 authors' rule. Each agent's *own* episode return R
-      (so each agent samples from its own distribution), `c = 1 + sum_k [R > th_k]` with the
-      thresholds of `AUTHORS_THRESHOLDS[env][level]` (absolute returns or return quantiles; none
-      on random data), unless `thresholds` / `threshold_kind` override them.
-    - `rule="quantile"`: our earlier guess. The team return (`team_return`), shared by all agents,
-      `c = 1 + sum_k extra_k [R >= quantile_k(R)]`; defaults top 50% x2, top 20% x5, top 5% x10.
-    """
-
-    enabled: bool = True
-    rule: str = "authors"
-    team_returns: bool = False
-    """`authors` rule on the team return, one distribution shared by all agents (what a
-    centralised critic, which trains on joint transitions, needs); False: each agent's own."""
-    thresholds: tuple[float, ...] | None = None
-    """`authors` rule: override the table's thresholds (None: `AUTHORS_THRESHOLDS`)."""
-    threshold_kind: str = "absolute"
-    """Kind of an explicit `thresholds` override: absolute returns or return quantiles."""
-    quantiles: tuple[float, ...] = (0.5, 0.8, 0.95)
-    """`quantile` rule: team-return quantiles."""
-    extra: tuple[int, ...] = (1, 3, 5)
-    """`quantile` rule: extra copies per quantile cleared."""
-
-    def __post_init__(self):
-        require(self.rule in REWEIGHT_RULES, "rule", f"must be one of {REWEIGHT_RULES}")
-        require(
-            self.threshold_kind in THRESHOLD_KINDS,
-            "threshold_kind",
-            f"must be one of {THRESHOLD_KINDS}",
-        )
-        require(len(self.quantiles) == len(self.extra), "extra", "one per quantile")
-        require(all(0.0 <= q < 1.0 for q in self.quantiles), "quantiles", "must be in [0, 1)")
-        require(all(e >= 0 for e in self.extra), "extra", "must be >= 0")
-        if self.thresholds is not None and self.threshold_kind == "quantile":
-            require(
-                all(0.0 <= q <= 1.0 for q in self.thresholds), "thresholds", "quantiles in [0, 1]"
-            )
-
-    @property
-    def per_agent(self) -> bool:
-        """Whether each agent samples with its own weights (the authors' rule)."""
-        return self.enabled and self.rule == "authors" and not self.team_returns
-
-    def authors_thresholds(self, env_name: str, level: str) -> tuple[str, tuple[float, ...]]:
-        """(kind, thresholds) of the authors' rule for (env, level); the override if set."""
-        if self.thresholds is not None:
-            return self.threshold_kind, tuple(self.thresholds)
-        table = AUTHORS_THRESHOLDS.get(env_name)
-        if table is None:
-            return "quantile", AUTHORS_QUANTILES  # an env the authors never ran
-        return table[level]
 
 
 REPORT_LAST_EVALS = 3
