@@ -9,7 +9,7 @@ SEEDS   ?= 1
 ALGO    ?= dom2
 REWEIGHT ?=
 
-.PHONY: install test test-fast lint train data bench experiments clean
+.PHONY: install test test-fast lint train data bench experiments fair clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,13 @@ data: $(STAMP)
 experiments: PRESET ?= cpu
 experiments: $(STAMP)
 	$(BIN)/python -m experiments.run_all --preset $(PRESET)
+
+# The fair protocol (issue 13): one budget and one discount per env, 5 seeds, learning curves,
+# CIs, DOM2 with 1 and 50 evaluation candidates; then DOM2's eta sweep. Resumable cell by cell,
+# finished cells committed under experiments/results/fair/cells/.
+fair: $(STAMP)
+	$(BIN)/python -m experiments.fair --preset fair
+	$(BIN)/python -m experiments.eta_sweep --preset fair
 
 # The CPU suite (benchmarks/run_all.py; ~7 min on 2 idle cores, ~16 min when other jobs load
 # them) rewrites benchmarks/RESULTS.md and

@@ -54,6 +54,9 @@ def algorithms(exp: ExperimentPreset | None = None) -> tuple[str, ...]:
     return ("dom2", *(a for a in names if a != "dom2"))
 
 
+ETA_SWEEP = "eta_sweep"
+
+
 # Variant -> (description, transform of the RunConfig). "default" is each algorithm as its paper
 # runs it: DOM2 with trajectory reweighting, the baselines without.
 def _reweight(on: bool):
@@ -98,6 +101,7 @@ VARIANTS: dict[str, tuple[str, Any]] = {
         lambda c: _algo(cql_alpha=0.0, cql_samples=0)(_default(c)),
     ),
     "ddpm": ("DDPM ancestral sampling over all N steps instead of DPM-Solver", _ddpm),
+    ETA_SWEEP: ("DOM2 with every eta of the preset's sweep (one vmapped program)", _default),
     "centralized": (
         "centralised critics (CTDE) instead of independent ones (reweighting by the team "
         "return: joint transitions need one sampling distribution)",
@@ -146,6 +150,14 @@ def cell_config(cell: Cell, exp: ExperimentPreset):
     gamma = (exp.gamma or {}).get(cell.env)
     if gamma is not None and hasattr(config.algo, "gamma"):  # BC has no discount
         config = _algo(gamma=gamma)(config)
+    if cell.variant == ETA_SWEEP:  # every eta value in one vmapped program
+        train = dataclasses.replace(
+            config.train,
+            n_seeds=exp.eta_seeds,
+            sweep_field="eta",
+            sweep_values=tuple(exp.eta_values),
+        )
+        config = dataclasses.replace(config, train=train)
     return VARIANTS[cell.variant][1](config)
 
 
@@ -286,7 +298,10 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
         summary = run_training(config, dataset, folder / "run", resume=True, progress=False)
         record.update(
             status="done",
-            **{k: summary[k] for k in ("updates", "final", "reported", "convergence", "curve")},
+            **{
+                k: summary[k]
+                for k in ("updates", "final", "reported", "convergence", "curve", "runs")
+            },
             reweight_ess=summary.get("reweight_ess"),
         )
     except NonFiniteError as err:

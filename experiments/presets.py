@@ -56,6 +56,12 @@ class ExperimentPreset:
     """Evaluation candidate counts of the algorithms with best-of-K acting (`candidate_algos`);
     the others act with their deterministic policy."""
     candidate_algos: tuple[str, ...] = ("dom2", "madiffql")
+    eta_tasks: tuple[tuple[str, str], ...] = ()
+    """Tasks of the eta sweep (`experiments.eta_sweep`): DOM2 once per task, every eta value
+    vmapped in one program."""
+    eta_values: tuple[float, ...] = (0.1, 0.5, 1.0, 2.5, 5.0)
+    eta_seeds: int = 3
+    """Seeds per eta value in the sweep (the runs of a sweep cell are eta values x seeds)."""
 
     def episodes(self, env: str) -> int:
         return self.mujoco_eval_episodes if env.startswith("halfcheetah") else self.eval_episodes
@@ -159,6 +165,11 @@ PRESETS: dict[str, ExperimentPreset] = {
             ("halfcheetah_2x3", "expert"),
         ),
         algos=("dom2", "bc", "matd3bc", "omar"),
+        eta_tasks=(
+            ("mpe_spread", "expert"),
+            ("mpe_spread", "medium-replay"),
+            ("mpe_spread", "random"),
+        ),
     ),
     # The fair protocol's pipeline in minutes (not results): tests and the smoke check.
     "fair-smoke": ExperimentPreset(
@@ -176,6 +187,9 @@ PRESETS: dict[str, ExperimentPreset] = {
         eval_candidates=(1, 3),
         main_tasks=(("mpe_spread", "expert"),),
         algos=("dom2", "bc"),
+        eta_tasks=(("mpe_spread", "expert"),),
+        eta_values=(0.1, 5.0),
+        eta_seeds=2,
     ),
     # A pipeline check in minutes (not results): mpe_spread only.
     "smoke": ExperimentPreset(

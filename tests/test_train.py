@@ -286,3 +286,22 @@ def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, sprea
     a, b = restored(run_dir, config, spread), restored(tmp_path / "single", config, spread)
     for x, y in zip(leaves(a.algo), leaves(b.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+
+
+def test_a_loss_weight_sweep_runs_every_value_on_the_same_seeds(spread):
+    from dom2_jax.train import init_runs, run_labels
+
+    env, params = spread
+    train = dataclasses.replace(TINY.train, n_seeds=2, sweep_field="eta", sweep_values=(0.1, 5.0))
+    config = dataclasses.replace(TINY, train=train)
+    states = init_runs(make_train(config, env, params), config)
+    np.testing.assert_allclose(states.algo.weights.eta, [0.1, 0.1, 5.0, 5.0])
+    keys = jax.random.key_data(states.key)
+    np.testing.assert_array_equal(keys[0], keys[2])  # value 0 and value 1 share seed 0
+    assert not np.array_equal(keys[0], keys[1])
+    assert run_labels(config)[3] == {"seed": 1, "eta": 5.0}
+    with pytest.raises(ValueError, match="no such traced loss weight"):
+        bad = dataclasses.replace(train, sweep_field="lr")
+        init_runs(make_train(config, env, params), dataclasses.replace(config, train=bad))
+    with pytest.raises(ValueError, match="sweep_field and sweep_values"):
+        dataclasses.replace(train, sweep_values=())

@@ -23,6 +23,12 @@ def _run_config(args: argparse.Namespace):
     from dom2_jax.config import from_dict, preset, with_algo_fields
 
     overrides = {"n_seeds": args.seeds, "seed": args.seed}
+    if args.sweep is not None:
+        field, *values = args.sweep
+        try:
+            overrides.update(sweep_field=field, sweep_values=tuple(float(v) for v in values))
+        except ValueError as err:
+            raise SystemExit(f"--sweep {' '.join(args.sweep)}: values must be numbers") from err
     for flag, field in (
         ("eval_every", "eval_every"),
         ("eval_episodes", "eval_episodes"),
@@ -264,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=int, default=None, help="override the algorithm's batch size"
     )
     train.add_argument("--eta", type=float, default=None, help="override DOM2's Q-term weight")
+    train.add_argument(
+        "--sweep",
+        nargs="+",
+        default=None,
+        metavar="FIELD_OR_VALUE",
+        help="sweep a loss weight in the same vmapped program, e.g. --sweep eta 0.1 0.5 1 2.5 5: "
+        "every value trains --seeds seeds (metrics_seed<v * seeds + s>.csv)",
+    )
     train.add_argument(
         "--reweight",
         default=None,

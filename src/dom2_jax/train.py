@@ -21,6 +21,7 @@ interrupted and resumed).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import jax
@@ -166,6 +167,48 @@ def make_train(
         return jax.lax.scan(lambda s, _: train_chunk(s, data), state, None, length=n_chunks)
 
     return TrainFns(init=init, train_chunk=train_chunk, train=train, act=algo.act, policy=policy)
+
+
+def init_runs(fns: TrainFns, config: RunConfig):
+    """The `[n_runs]` initial states of a run: its seeds, times its swept loss-weight values.
+
+    Run `v * n_seeds + s` is seed s (the same key for every value) with
+    `weights.<sweep_field> = sweep_values[v]`; without a sweep, the seeds alone.
+    """
+    train = config.train
+    states = jax.vmap(fns.init)(run_keys(config))  # runs
+    if train.sweep_field is None:
+        return states
+    weights = states.algo.weights
+    if weights is None or not hasattr(weights, train.sweep_field):
+        names = [] if weights is None else [f.name for f in dataclasses.fields(weights)]
+        raise ValueError(
+            f"train.sweep_field {train.sweep_field!r}: {config.algo_name} has no such traced "
+            f"loss weight (it has {names})"
+        )
+    values = jnp.repeat(jnp.asarray(train.sweep_values, jnp.float32), train.n_seeds)
+    weights = weights.replace(**{train.sweep_field: values})
+    return states.replace(algo=states.algo.replace(weights=weights))
+
+
+def run_keys(config: RunConfig) -> jax.Array:
+    """`[n_runs]` base keys: seed s's key for every swept value (`seed_keys` without a sweep)."""
+    train = config.train
+    keys = seed_keys(train.seed, train.n_seeds)
+    n_values = max(1, len(train.sweep_values))
+    return keys[jnp.tile(jnp.arange(train.n_seeds), n_values)]
+
+
+def run_labels(config: RunConfig) -> list[dict[str, float]]:
+    """Per run of `init_runs`: its seed index, and its swept value when there is a sweep."""
+    train = config.train
+    if train.sweep_field is None:
+        return [{"seed": s} for s in range(train.n_seeds)]
+    return [
+        {"seed": s, train.sweep_field: float(v)}
+        for v in train.sweep_values
+        for s in range(train.n_seeds)
+    ]
 
 
 def seed_keys(base_seed: int, n_seeds: int) -> jax.Array:

@@ -143,6 +143,11 @@ class TrainConfig:
     """Seeds trained in one vmapped program."""
     seed: int = 0
     """Base seed: seed s of the run uses jax.random.fold_in(key(seed), s)."""
+    sweep_field: str | None = None
+    """A loss weight of the algorithm's traced weights (DOM2: `eta` or `cql_alpha`) swept in the
+    same vmapped program: every value of `sweep_values` trains `n_seeds` seeds (run
+    `v * n_seeds + s` is value v, seed s; the seeds are the same for every value)."""
+    sweep_values: tuple[float, ...] = ()
 
     def __post_init__(self):
         require(self.n_updates > 0 and self.chunk_updates > 0, "n_updates", "must be positive")
@@ -166,10 +171,20 @@ class TrainConfig:
             "must be distinct integers >= 1",
         )
         require(self.n_seeds >= 1, "n_seeds", "must be >= 1")
+        require(
+            (self.sweep_field is None) == (len(self.sweep_values) == 0),
+            "sweep_values",
+            "give both sweep_field and sweep_values, or neither",
+        )
 
     @property
     def n_chunks(self) -> int:
         return self.n_updates // self.chunk_updates
+
+    @property
+    def n_runs(self) -> int:
+        """Programs trained side by side: seeds x swept values."""
+        return self.n_seeds * max(1, len(self.sweep_values))
 
     @property
     def eval_interval(self) -> int:

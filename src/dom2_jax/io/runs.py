@@ -28,7 +28,15 @@ from dom2_jax.envs import shifts as shift_table
 from dom2_jax.envs.core import EnvParams, MultiAgentEnv
 from dom2_jax.evaluate import episode_length, evaluate_shifts
 from dom2_jax.io.checkpoint import Checkpointer
-from dom2_jax.train import TrainFns, agent_spec, make_train, seed_keys
+from dom2_jax.train import (
+    TrainFns,
+    agent_spec,
+    init_runs,
+    make_train,
+    run_keys,
+    run_labels,
+    seed_keys,
+)
 
 
 class LoadedRun(NamedTuple):
@@ -74,8 +82,8 @@ def check_candidates(
 def _restore_target(fns: TrainFns, config: RunConfig):
     """The seed-batched train state's shapes (`eval_shape`: initialising would compile `init`),
     with the real seed keys (the checkpointer stores keys as their raw data)."""
-    keys = seed_keys(config.train.seed, config.train.n_seeds)
-    shapes = jax.eval_shape(jax.vmap(fns.init), keys)  # seeds
+    keys = run_keys(config)  # seeds x swept values
+    shapes = jax.eval_shape(lambda: init_runs(fns, config))
     device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
     like = jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=device), shapes)
     return like.replace(key=keys)
@@ -149,7 +157,7 @@ def evaluate_run(
     except ValueError as err:
         raise ValueError(f"{run.run_dir}: {err}") from err
     n_steps = episode_length(batch)
-    keys = seed_keys(key_seed, config.train.n_seeds)
+    keys = seed_keys(key_seed, config.train.n_runs)
     refs = reference_pairs(config.env)
     results: dict[str, dict[str, Any]] = {}
     for k in ks:
@@ -171,6 +179,7 @@ def evaluate_run(
         "level": config.level,
         "algo": config.algo_name,
         "n_seeds": config.train.n_seeds,
+        "runs": run_labels(config),
         "episodes": episodes,
         "key_seed": key_seed,
         "candidates": list(ks),

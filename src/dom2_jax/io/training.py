@@ -28,7 +28,7 @@ from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import load_dataset
 from dom2_jax.io.metrics import MetricsWriter, write_json
 from dom2_jax.io.plots import learning_curve
-from dom2_jax.train import make_train, make_train_data, seed_keys
+from dom2_jax.train import init_runs, make_train, make_train_data, run_labels
 
 
 class NonFiniteError(RuntimeError):
@@ -139,7 +139,7 @@ def run_training(
     weights = transition_weights(dataset, config.env, config.reweight, config.level)
     reweight_ess = [round(float(x), 4) for x in np.atleast_1d(effective_sample_size(weights))]
     fns = make_train(config, env, env_params)
-    n_seeds, chunk = config.train.n_seeds, config.train.chunk_updates
+    n_seeds, chunk = config.train.n_runs, config.train.chunk_updates  # seeds x swept values
     refs = dict(meta.get("reference_returns") or {})
     refs.setdefault("omar", reference_returns.OMAR.get(config.env))
     record = {
@@ -149,7 +149,7 @@ def run_training(
         "reweight_ess": reweight_ess,
     }
 
-    states = jax.vmap(fns.init)(seed_keys(config.train.seed, n_seeds))  # seeds
+    states = init_runs(fns, config)  # runs: seeds x swept values
     sharding = seed_sharding(n_seeds)
     if sharding is not None:
         states = _place_states(states, sharding)
@@ -200,6 +200,7 @@ def run_training(
     )
     last_scores = None
     interval, candidates = config.train.eval_interval, tuple(config.train.eval_candidates)
+    labels = run_labels(config)
     for c in range(first_chunk, last_chunk):
         t0 = time.perf_counter()
         states, out = train_chunk(states, data)
@@ -224,6 +225,7 @@ def run_training(
                     "step": c * chunk + (i + 1) * interval,
                     "chunk": c,
                     "seconds": round(seconds / team.shape[1], 3),
+                    **{k: v for k, v in labels[s].items() if k != "seed"},
                 }
                 for j, k in enumerate(candidates):
                     suffix = "" if j == 0 else f"_k{k}"
@@ -251,7 +253,8 @@ def run_training(
         "level": config.level,
         "reweight": config.reweight.enabled,
         "reweight_ess": reweight_ess,
-        "n_seeds": n_seeds,
+        "n_seeds": config.train.n_seeds,
+        "runs": run_labels(config),
         **curve_summary(rows, config.train.n_updates),
         "dataset": str(dataset_path),
         "run_dir": str(run_dir),
