@@ -166,6 +166,8 @@ class Dirs:
     results: Path = ROOT / "results"
     cache: Path = ROOT / "cache"
     data: Path = Path("data")
+    train: bool = True
+    """False (`--report-only`): read finished cells only, mark the others "not run"."""
 
 
 class MissingData(Exception):
@@ -285,6 +287,8 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     for path in (committed, done):
         if path.exists():
             return dict(json.loads(path.read_text()), cached=True)
+    if not dirs.train:
+        return {"cell": dataclasses.asdict(cell), "status": "not run", "cached": True}
     record = {
         "cell": dataclasses.asdict(cell),
         "key": folder.name.rsplit("-", 1)[-1],
@@ -463,6 +467,11 @@ def add_common_args(parser) -> None:
     parser.add_argument("--cache", default=str(ROOT / "cache"), help="trained cells, XLA cache")
     parser.add_argument("--data", default="data", help="dataset folder (as make train's)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the tables from the finished cells only (no training; others are 'not run')",
+    )
 
 
 def dirs_from_args(args) -> Dirs:
@@ -473,7 +482,7 @@ def dirs_from_args(args) -> Dirs:
         results = (ROOT / "results" / RESULT_PRESETS[args.preset]).resolve()
     else:
         results = cache / f"results-{args.preset}"
-    return Dirs(results=results, cache=cache, data=Path(args.data))
+    return Dirs(results=results, cache=cache, data=Path(args.data), train=not args.report_only)
 
 
 def task_label(env: str, level: str) -> str:
