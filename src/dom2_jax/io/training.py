@@ -73,6 +73,24 @@ def _place_states(states, sharding):
     return raw.replace(key=jax.random.wrap_key_data(raw.key))
 
 
+BARRIER_TIMEOUT_MS = 30 * 60 * 1000
+
+
+def wait_for_all_processes(name: str) -> None:
+    """Multi-host: block until every process gets here (no-op on one process).
+
+    The first cross-process collective (`fetch`'s all-gather) opens a Gloo context that gives
+    up after a fixed 30 s, and processes can be further apart than that after compiling the
+    chunk (one host busier or colder-cached than another); the coordination service's barrier
+    waits as long as `BARRIER_TIMEOUT_MS`.
+    """
+    if jax.process_count() == 1:
+        return
+    from jax._src import distributed  # the barrier has no public API yet
+
+    distributed.global_state.client.wait_at_barrier(name, timeout_in_ms=BARRIER_TIMEOUT_MS)
+
+
 def fetch(tree):
     """Host numpy copies of (possibly multi-host) arrays: every process gets the whole value."""
     if jax.process_count() == 1:
@@ -203,7 +221,8 @@ def run_training(
     labels = run_labels(config)
     for c in range(first_chunk, last_chunk):
         t0 = time.perf_counter()
-        states, out = train_chunk(states, data)
+        states, out = train_chunk(states, data)  # compiles on the first call
+        wait_for_all_processes(f"dom2_jax-chunk-{c}")
         out = fetch(out)
         seconds = time.perf_counter() - t0
         step = (c + 1) * chunk
