@@ -183,12 +183,14 @@ def line_panels(
     cols = min(3, n)
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    labels_seen = list(dict.fromkeys(label for series in panels.values() for label in series))
+    color = {label: f"C{i % 10}" for i, label in enumerate(labels_seen)}  # same in every panel
     for ax, (title, series) in zip(axes.flat, panels.items(), strict=False):
         for label, (x, mean, std) in series.items():
             order = np.argsort(np.asarray(x, dtype=float))
             x_, m_, s_ = (np.asarray(v, dtype=float)[order] for v in (x, mean, std))
-            ax.plot(x_, m_, marker="o", ms=3, label=label)
-            ax.fill_between(x_, m_ - s_, m_ + s_, alpha=0.15)
+            ax.plot(x_, m_, marker="o", ms=3, label=label, color=color[label])
+            ax.fill_between(x_, m_ - s_, m_ + s_, alpha=0.15, color=color[label])
         if reference and title in reference:
             ax.axvline(reference[title], color="grey", ls="--", lw=0.8)
         if logx:
