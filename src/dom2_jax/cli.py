@@ -81,10 +81,15 @@ def _run_config(args: argparse.Namespace):
 
 def _train(args: argparse.Namespace) -> int:
     from dom2_jax.io import generation
+    from dom2_jax.io.runs import check_candidates
     from dom2_jax.io.training import run_training
 
     # --distributed is acted on in __main__.py, before jumanji's import starts the backend.
-    config = _run_config(args)
+    try:  # a bad flag value is the user's error: name it, no traceback
+        config = _run_config(args)
+        check_candidates(config, make(config.env)[0], config.train.eval_candidates, "train")
+    except ValueError as err:
+        raise SystemExit(f"dom2_jax train: {err}") from err
     env_name, level = config.env, config.level
     preset_name = Path(args.config).stem if args.config else (args.preset or "cpu")
     dataset = (
@@ -123,21 +128,30 @@ def _train(args: argparse.Namespace) -> int:
     if "final" not in summary:  # a non-primary process of a multi-host run
         print(f"[dom2-jax] process {summary['process']} done; results in {summary['run_dir']}")
         return 0
-    final = summary["reported"]
-    returns = np.asarray(final["eval_return"])
+    sweep = config.train.sweep_field
+    groups = {None: list(range(len(summary["runs"])))}
+    if sweep is not None:  # one block per swept value
+        groups = {
+            v: [i for i, r in enumerate(summary["runs"]) if r[sweep] == v]
+            for v in dict.fromkeys(r[sweep] for r in summary["runs"])
+        }
     how = reference_returns.AGGREGATION.get(env_name, "mean")
-    print(
-        f"reported eval return ({how} over agents): "
-        f"{returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} seed(s)"
-    )
-    for key in sorted(k for k in final if k.startswith("score_")):
-        vals = np.asarray(final[key])
-        refs, _, k = key[6:].partition("_k")
-        how = f", best of {k} candidates" if k else ""
+    for value, runs in groups.items():
+        final = {k: np.asarray(v)[runs] for k, v in summary["reported"].items()}
+        head = "" if value is None else f"[{sweep} = {value:g}] "
+        returns = final["eval_return"]
         print(
-            f"normalised score ({refs} reference returns{how}): "
-            f"{vals.mean():.1f} +- {vals.std():.1f}"
+            f"{head}reported eval return ({how} over agents): "
+            f"{returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} seed(s)"
         )
+        for key in sorted(k for k in final if k.startswith("score_")):
+            vals = final[key]
+            refs, _, k = key[6:].partition("_k")
+            best = f", best of {k} candidates" if k else ""
+            print(
+                f"{head}normalised score ({refs} reference returns{best}): "
+                f"{vals.mean():.1f} +- {vals.std():.1f}"
+            )
     flag = summary["convergence"]
     print(
         f"reported score: mean of the last 3 evaluations; converged: {flag['converged']} "

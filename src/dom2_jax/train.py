@@ -74,9 +74,13 @@ def agent_spec(env: MultiAgentEnv) -> AgentSpec:
     return AgentSpec(env.n_agents, env.obs_dim, env.act_dim, np.asarray(env.act_mask))
 
 
-def make_train_data(dataset: Dataset, env_name: str, config: RunConfig) -> TrainData:
-    """Device arrays of the dataset plus the (re)weighted sampling CDF."""
-    weights = transition_weights(dataset, env_name, config.reweight, config.level)
+def make_train_data(
+    dataset: Dataset, env_name: str, config: RunConfig, weights: np.ndarray | None = None
+) -> TrainData:
+    """Device arrays of the dataset plus the (re)weighted sampling CDF (`weights`: the
+    `transition_weights` when the caller already has them)."""
+    if weights is None:
+        weights = transition_weights(dataset, env_name, config.reweight, config.level)
     return TrainData(
         obs=jnp.asarray(dataset.obs),
         actions=jnp.asarray(dataset.actions),

@@ -119,7 +119,9 @@ def curve_summary(rows: list[list[dict[str, float]]], n_updates: int) -> dict[st
     `final`: the last evaluation; `reported`: the mean of the last `REPORT_LAST_EVALS`
     (`dom2_jax.curves.reported_score`), per seed, for every return and score column (one per
     evaluation candidate count); `converged`: `dom2_jax.curves.convergence` of the first score
-    column (OMAR-normalised when the env has OMAR's references, else the raw return).
+    column (OMAR-normalised when the env has OMAR's references, else the raw return), over every
+    run: with a loss-weight sweep the runs mix values, and the per-value flags are the sweep
+    report's (`experiments.eta_sweep`).
     """
     last = rows[0][-1]
     columns = [k for k in last if k.startswith(CURVE_COLUMNS) and "_std" not in k]
@@ -153,8 +155,8 @@ def run_training(
     run_dir = Path(run_dir)
     env, env_params = make(config.env)
     dataset, meta = load_dataset(dataset_path, env=env)
-    data = make_train_data(dataset, config.env, config)
     weights = transition_weights(dataset, config.env, config.reweight, config.level)
+    data = make_train_data(dataset, config.env, config, weights)
     reweight_ess = [round(float(x), 4) for x in np.atleast_1d(effective_sample_size(weights))]
     fns = make_train(config, env, env_params)
     n_seeds, chunk = config.train.n_runs, config.train.chunk_updates  # seeds x swept values
