@@ -195,9 +195,15 @@ def evaluate_run(
 def format_table(result: dict[str, Any]) -> str:
     """`evaluate_run`'s result as a compact text table (one row per k and shift)."""
     scores = [f"score_{name}" for name in result["references"]]
+    n_runs = len(result["runs"])
+    runs = (
+        f"{result['n_seeds']} seed(s)"
+        if n_runs == result["n_seeds"]
+        else f"{n_runs} runs (seeds x swept values, per-run values in the JSON)"
+    )
     head = (
         f"{result['algo']} {result['env']}/{result['level']} at update {result['step']}: "
-        f"{result['n_seeds']} seed(s) x {result['episodes']} episodes, mean +- std over seeds"
+        f"{runs} x {result['episodes']} episodes, mean +- std over them"
     )
     width = max(len(s["name"]) for s in result["shifts"])
     cols = [f"{'k':>4}", f"{'shift':<{width}}", f"{'return':>17}"]
