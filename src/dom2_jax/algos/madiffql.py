@@ -7,7 +7,8 @@ EMA actor for TD targets, Polyak twin critics, gradient clips) is DOM2's. `MADif
 `DOM2Config` that pins those two values, so this module only builds DOM2 from it.
 
 Differences from Diffusion-QL's single-agent release kept from DOM2: no learning-rate decay,
-no `max_q_backup`, one sampled action at evaluation (Diffusion-QL picks among 50 by softmax Q),
+no `max_q_backup`, one sampled action at evaluation unless `eval_candidates` asks for
+Diffusion-QL's best of K by softmax Q (`Algorithm.best_of`, shared with DOM2),
 DOM2's gradient clips (1.0 actor, 0.5 critic; Diffusion-QL: per-task `grad_norm` on both).
 The CQL penalty is not computed (`cql_samples = 0`), so an update costs what DOM2's costs
 without its CQL term; `tests/algos/test_diffusion_baselines.py` checks the result equals DOM2
