@@ -12,7 +12,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from dom2_jax.config import LEVELS, PRESETS, algo_configs
+from dom2_jax.config import ALL_LEVELS, PRESETS, algo_configs, levels_for
 from dom2_jax.data import reference_returns
 from dom2_jax.envs import make, registered_names
 from dom2_jax.envs.rollout import batch_returns, random_policy
@@ -211,7 +211,7 @@ def _rollout(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from dom2_jax.io import generation
 
-    levels = generation.LEVELS if args.level == "all" else (args.level,)
+    levels = levels_for(args.env) if args.level == "all" else (args.level,)
     for level in levels:
         try:
             path, meta = generation.generate(
@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--env", default=None, choices=registered_names(), help="default: mpe_spread"
     )
-    train.add_argument("--level", default=None, choices=list(LEVELS), help="default: expert")
+    train.add_argument("--level", default=None, choices=list(ALL_LEVELS), help="default: expert")
     train.add_argument("--algo", default=None, choices=list(algo_configs()), help="default: dom2")
     train.add_argument("--preset", default=None, choices=list(PRESETS), help="default: cpu")
     train.add_argument(
@@ -372,9 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollout.set_defaults(func=_rollout)
     data = sub.add_parser("data", help="generate an offline dataset (one level or all four)")
     data.add_argument("--env", default="mpe_spread", choices=registered_names())
-    data.add_argument(
-        "--level", default="all", choices=["all", "random", "medium-replay", "medium", "expert"]
-    )
+    data.add_argument("--level", default="all", choices=["all", *ALL_LEVELS])
     data.add_argument("--seed", type=int, default=0)
     data.add_argument("--size", type=int, default=None, help="transitions (default: the preset's)")
     data.add_argument(

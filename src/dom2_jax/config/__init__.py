@@ -24,6 +24,22 @@ from dom2_jax.config.reweighting import (  # noqa: F401  (re-exported: the confi
 from dom2_jax.config.validation import require
 
 LEVELS = ("random", "medium-replay", "medium", "expert")
+"""The OMAR protocol's dataset levels, which every env of the main table has."""
+MULTIMODAL_LEVELS: dict[str, tuple[str, ...]] = {
+    "mpe_spread": ("expert-mix",),
+    "xor": ("mixed",),
+}
+"""Levels only some envs have: multimodal data where a diffusion policy should matter (issue 14).
+The xor game has no trained behaviour policies, so only random and its scripted mixture."""
+LEVELS_OF: dict[str, tuple[str, ...]] = {"xor": ("random", "mixed")}
+
+
+def levels_for(env: str) -> tuple[str, ...]:
+    """Every dataset level `env` has: the OMAR levels plus its multimodal ones."""
+    return LEVELS_OF.get(env, LEVELS + MULTIMODAL_LEVELS.get(env, ()))
+
+
+ALL_LEVELS = tuple(dict.fromkeys(LEVELS + sum(MULTIMODAL_LEVELS.values(), ())))
 SCHEDULES = ("vp", "linear", "cosine")
 SAMPLERS = ("dpm_solver1", "ddpm")
 
@@ -211,7 +227,8 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        require(self.level in LEVELS, "level", f"must be one of {LEVELS}")
+        levels = levels_for(self.env)
+        require(self.level in levels, "level", f"must be one of {levels} for env {self.env!r}")
         names = tuple(algo_configs())
         require(
             getattr(self.algo, "name", None) in names,

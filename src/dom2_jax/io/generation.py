@@ -18,6 +18,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
+from dom2_jax.config import levels_for
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import episode_returns, subsample_episodes
 from dom2_jax.data.generate import concatenate, make_collect, to_dataset
@@ -25,10 +26,15 @@ from dom2_jax.envs import make
 from dom2_jax.envs.rollout import random_policy
 from dom2_jax.io.dataset_files import read_metadata, write_dataset
 
-LEVELS = ("random", "medium-replay", "medium", "expert")
 # The OMAR protocol's sizes: 1M transitions, except medium-replay, whose published sizes are the
 # replay buffers until the medium level (og-marl's conversion of the OMAR data).
-PAPER_SIZES = {"random": 1_000_000, "medium": 1_000_000, "expert": 1_000_000}
+PAPER_SIZES = {
+    "random": 1_000_000,
+    "medium": 1_000_000,
+    "expert": 1_000_000,
+    "expert-mix": 1_000_000,
+    "mixed": 1_000_000,
+}
 # Medium-replay is the whole replay buffer until the medium snapshot, so under the paper preset
 # its size is whatever our MATD3 run collected (spread 480k, halfcheetah_2x3 120k). OMAR's
 # published MPE buffers were smaller (these sizes) and `--size` subsamples whole episodes to
@@ -106,6 +112,10 @@ def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str
     random: uniform actions; medium / expert: the shipped MATD3 policy with its recorded
     exploration noise (OMAR's protocol: behaviour policies with added noise).
     """
+    if level == "mixed":  # the xor game's scripted mixture of its two optimal joint modes
+        from dom2_jax.envs.xor import mixed_behaviour
+
+        return mixed_behaviour(env)
     if level == "random":
         return random_policy(env), {
             "id": "uniform_random",
@@ -197,8 +207,9 @@ def generate(
     """Generate one dataset file; returns its path and metadata. The default `out` of a preset's
     size is `data/<env>/<level>-seed<k>-<preset>.npz`, the file `train` and the experiments look
     for (`--size` given: `<level>-seed<k>.npz`)."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; valid levels: {list(LEVELS)}")
+    levels = levels_for(env_name)
+    if level not in levels:
+        raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
     if preset not in PRESET_SIZES:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
     if out is None:
@@ -210,6 +221,13 @@ def generate(
         size = size or default_size(env_name, level, preset)
         if size is not None and size < dataset.n_transitions:
             dataset = subsample_episodes(dataset, size / dataset.n_transitions, seed)
+    elif level == "expert-mix":
+        from dom2_jax.io.expert_mix import collect_expert_mix
+
+        size = size or default_size(env_name, level, preset)
+        dataset, policy_meta = collect_expert_mix(
+            env_name, env, params, jax.random.key(seed), size, progress
+        )
     else:
         size = size or default_size(env_name, level, preset)
         act, policy_meta = behaviour_policy(env_name, level, env)
