@@ -42,6 +42,9 @@ AUTHORS_THRESHOLDS: dict[str, dict[str, tuple[str, tuple[float, ...]]]] = {
         "medium-replay": ("absolute", (100.0, 300.0, 500.0, 1000.0, 1500.0)),
         "random": ("absolute", ()),
     },
+    # not the authors' (they never ran the xor game, issue 14): their quantile fallback, and their
+    # convention of no copies on random data
+    "xor": {"mixed": ("quantile", AUTHORS_QUANTILES), "random": ("absolute", ())},
 }
 REWEIGHT_RULES = ("authors", "quantile")
 THRESHOLD_KINDS = ("absolute", "quantile")

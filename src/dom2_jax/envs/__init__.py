@@ -26,6 +26,7 @@ _REGISTRY: dict[str, str] = {
     "mpe_spread": "dom2_jax.envs.mpe.spread:SpreadEnv",
     "mpe_tag": "dom2_jax.envs.mpe.tag:TagEnv",
     "mpe_world": "dom2_jax.envs.mpe.world:WorldEnv",
+    "xor": "dom2_jax.envs.xor:XorEnv",
     **{
         name: f"dom2_jax.envs.mabrax:{name}"
         for name in (
