@@ -215,7 +215,13 @@ def _data(args: argparse.Namespace) -> int:
     for level in levels:
         try:
             path, meta = generation.generate(
-                args.env, level, seed=args.seed, size=args.size, preset=args.preset, out=args.out
+                args.env,
+                level,
+                seed=args.seed,
+                size=args.size,
+                preset=args.preset,
+                out=args.out,
+                opponent=args.opponent,
             )
         except NotImplementedError as err:
             print(f"[dom2-jax] skipped {args.env}/{level}: {err}", file=sys.stderr)
@@ -374,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--env", default="mpe_spread", choices=registered_names())
     data.add_argument("--level", default="all", choices=["all", *ALL_LEVELS])
     data.add_argument("--seed", type=int, default=0)
+    data.add_argument(
+        "--opponent",
+        default="calibrated",
+        choices=["calibrated", "co-trained"],
+        help="tag/world: the calibrated prey (default) or the co-trained MATD3 prey and its "
+        "policies, which made the datasets before issue 14",
+    )
     data.add_argument("--size", type=int, default=None, help="transitions (default: the preset's)")
     data.add_argument(
         "--preset",

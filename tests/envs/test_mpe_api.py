@@ -113,20 +113,25 @@ def test_same_key_same_result(env_params):
 
 
 @pytest.mark.parametrize("name", ["mpe_tag", "mpe_world"])
-def test_prey_policies_flee_and_are_pluggable(name):
+def test_prey_policies_flee_or_approach_and_are_pluggable(name):
     env, params = make(name)
-    assert env.opponent.name == f"{name}_matd3_prey"  # the shipped frozen prey by default
+    assert env.opponent.name == "toward_predators"  # the calibrated scripted prey by default
     _, state = env.reset(jax.random.key(0), params)
     prey = env.n_agents
     # Put predator 0 just left of the prey, everyone else far away.
     pos = state.pos.at[prey].set(jnp.array([0.0, 0.0])).at[0].set(jnp.array([-0.3, 0.0]))
     pos = pos.at[1].set(jnp.array([0.0, 5.0])).at[2].set(jnp.array([0.0, -5.0]))
     state = state.replace(pos=pos)
-    for opponent in ("trained", "heuristic"):
+    for opponent in ("co-trained", "heuristic"):
         env, params = make(name, opponent=opponent)
         _, moved, _, _, info = env.step(jax.random.key(0), state, jnp.zeros((3, 2)), params)
         assert float(info["opponent_actions"][0, 0]) > 0.3, opponent  # away from predator 0
         assert float(moved.pos[prey, 0]) > 0.0
+    # the calibrated prey drifts toward the predators' centroid (-0.1, 0), at its gain
+    env, params = make(name)
+    _, moved, _, _, info = env.step(jax.random.key(0), state, jnp.zeros((3, 2)), params)
+    gain = float(params.opponent["gain"])
+    np.testing.assert_allclose(info["opponent_actions"][0], [-0.1 * gain, 0.0], atol=1e-6)
     env_still, params_still = make(name, opponent=still())
     _, moved, _, _, info = env_still.step(jax.random.key(0), state, jnp.zeros((3, 2)), params_still)
     assert np.all(np.asarray(info["opponent_actions"]) == 0.0)

@@ -133,6 +133,17 @@ def train_loop(
     return state, snapshots, replay_chunks, history, time.perf_counter() - start
 
 
+def _small_leaves(tree) -> dict[str, Any]:
+    """A params pytree's scalar-sized leaves as numbers (a scripted prey's gains); network
+    weights by shape only."""
+    out = {}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        arr = np.asarray(leaf)
+        key = jax.tree_util.keystr(path)
+        out[key] = arr.tolist() if arr.size <= 8 else {"shape": list(arr.shape)}
+    return out
+
+
 def _best(snapshots: list[Snapshot]) -> Snapshot:
     return max(snapshots, key=lambda s: s.eval_return)
 
@@ -220,6 +231,7 @@ def run_behaviour_training(
         ),
         "command": command,
         "opponent": env.opponent.name if getattr(env, "opponent", None) else None,
+        "opponent_params": _small_leaves(getattr(params, "opponent", {})),
         "machine": {"jax": jax.__version__, "backend": jax.default_backend()},
         # [env steps, wall seconds, noise-free eval return] after every chunk
         "learning_curve": [

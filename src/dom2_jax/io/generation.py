@@ -35,10 +35,10 @@ PAPER_SIZES = {
     "expert-mix": 1_000_000,
     "mixed": 1_000_000,
 }
-# Medium-replay is the whole replay buffer until the medium snapshot, so under the paper preset
-# its size is whatever our MATD3 run collected (spread 480k, halfcheetah_2x3 120k). OMAR's
-# published MPE buffers were smaller (these sizes) and `--size` subsamples whole episodes to
-# match them; its HalfCheetah buffer is larger than ours, which cannot be upsampled.
+# Medium-replay is the replay buffer until the medium snapshot; our MATD3 runs collect more on
+# MPE (spread 480k) than OMAR's published buffers (these sizes), so the paper preset subsamples
+# whole episodes down to them. OMAR's HalfCheetah buffer is larger than ours (120k), which cannot
+# be upsampled: that one stays whole.
 OMAR_MEDIUM_REPLAY_SIZES = {
     "mpe_spread": 97_500,
     "mpe_tag": 62_500,
@@ -50,10 +50,15 @@ CHUNK_TRANSITIONS = 250_000
 
 
 def default_size(env_name: str, level: str, preset: str = "paper") -> int | None:
-    """Transitions of a level under a preset (None: the whole medium-replay buffer)."""
+    """Transitions of a level under a preset. Paper: 1M, and medium-replay at OMAR's published
+    size where it gives one (the run's whole buffer otherwise, None; a buffer smaller than
+    OMAR's is kept whole, as replay cannot be upsampled). Small: 50k for every level."""
     small = PRESET_SIZES[preset]
-    full = None if level == "medium-replay" else PAPER_SIZES[level]
-    return full if small is None else small
+    if small is not None:
+        return small
+    if level == "medium-replay":
+        return OMAR_MEDIUM_REPLAY_SIZES.get(env_name)
+    return PAPER_SIZES[level]
 
 
 def default_path(
@@ -106,10 +111,13 @@ def collect_dataset(env, params, act: Callable, key: jax.Array, size: int, progr
     return concatenate(parts)
 
 
-def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str, Any]]:
+def behaviour_policy(
+    env_name: str, level: str, env, opponent: str = "calibrated"
+) -> tuple[Callable, dict[str, Any]]:
     """The level's behaviour policy `act(key, obs)` and its description for the metadata.
 
-    random: uniform actions; medium / expert: the shipped MATD3 policy with its recorded
+    random: uniform actions; medium / expert: the shipped MATD3 policy (`<level>-co-trained`
+    for tag/world's earlier co-trained prey, `opponent="co-trained"`) with its recorded
     exploration noise (OMAR's protocol: behaviour policies with added noise).
     """
     if level == "mixed":  # the xor game's scripted mixture of its two optimal joint modes
@@ -123,12 +131,13 @@ def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str
         }
     from dom2_jax.io.policies import behaviour_act, policy_path
 
-    if not policy_path(env_name, level).exists():
+    role = policy_role(level, opponent)
+    if not policy_path(env_name, role).exists():
         raise NotImplementedError(
-            f"{env_name}/{level}: no shipped behaviour policy (train one with "
+            f"{env_name}/{level}: no shipped behaviour policy {role!r} (train one with "
             f"python -m dom2_jax.io.policies --env {env_name})"
         )
-    act, record = behaviour_act(env_name, level)
+    act, record = behaviour_act(env_name, role)
     return act, {
         "id": f"{env_name}/{level} MATD3 (dom2_jax/assets/policies)",
         "policy_checksum": record["checksum"],
@@ -139,14 +148,20 @@ def behaviour_policy(env_name: str, level: str, env) -> tuple[Callable, dict[str
     }
 
 
-def medium_replay(env_name: str, seed: int, progress: bool = True):
+def policy_role(level: str, opponent: str = "calibrated") -> str:
+    """The shipped policy file of a level: `<level>`, or `<level>-co-trained` for the policies
+    trained against tag/world's co-trained MATD3 prey (the datasets made before issue 14)."""
+    return level if opponent == "calibrated" else f"{level}-{opponent}"
+
+
+def medium_replay(env_name: str, seed: int, progress: bool = True, opponent: str = "calibrated"):
     """Every transition the MATD3 run saw until its medium snapshot (rerun deterministically)."""
     from dom2_jax.algos.online import MATD3Config
     from dom2_jax.assets import array_checksum
     from dom2_jax.io.behaviour import train_loop
     from dom2_jax.io.policies import behaviour_env, load_policy, policy_path
 
-    path = policy_path(env_name, "medium")
+    path = policy_path(env_name, policy_role("medium", opponent))
     if not path.exists():
         raise NotImplementedError(f"{env_name}/medium-replay: no shipped medium policy")
     _, record = load_policy(path)
@@ -158,7 +173,10 @@ def medium_replay(env_name: str, seed: int, progress: bool = True):
     config = MATD3Config(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
     )
-    env, params = behaviour_env(env_name)
+    if opponent == "co-trained":
+        env, params = make(env_name, opponent="co-trained")
+    else:
+        env, params = behaviour_env(env_name)
     steps = int(record["snapshot_env_steps"])
     _, snapshots, chunks, _, _ = train_loop(
         env,
@@ -184,11 +202,11 @@ def medium_replay(env_name: str, seed: int, progress: bool = True):
     }
 
 
-def our_reference_returns(env_name: str) -> list[float] | None:
+def our_reference_returns(env_name: str, opponent: str = "calibrated") -> list[float] | None:
     """(random, expert) team returns measured in our env with the shipped expert's record."""
     from dom2_jax.io.policies import load_policy, policy_path
 
-    path = policy_path(env_name, "expert")
+    path = policy_path(env_name, policy_role("expert", opponent))
     if not path.exists():
         return None
     _, record = load_policy(path)
@@ -203,21 +221,31 @@ def generate(
     preset: str = "paper",
     out: str | Path | None = None,
     progress: bool = True,
+    opponent: str = "calibrated",
 ) -> tuple[Path, dict[str, Any]]:
     """Generate one dataset file; returns its path and metadata. The default `out` of a preset's
     size is `data/<env>/<level>-seed<k>-<preset>.npz`, the file `train` and the experiments look
-    for (`--size` given: `<level>-seed<k>.npz`)."""
+    for (`--size` given: `<level>-seed<k>.npz`). `opponent="co-trained"` regenerates tag and
+    world's datasets from before issue 14: the co-trained MATD3 prey and the policies trained
+    against it (file suffix `-co-trained`)."""
     levels = levels_for(env_name)
     if level not in levels:
         raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
     if preset not in PRESET_SIZES:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
     if out is None:
-        out = default_path(env_name, level, seed, suffix="" if size else f"-{preset}")
-    env, params = make(env_name)
+        suffix = ("" if size else f"-{preset}") + (
+            "" if opponent == "calibrated" else f"-{opponent}"
+        )
+        out = default_path(env_name, level, seed, suffix=suffix)
+    if opponent not in ("calibrated", "co-trained"):
+        raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
+    if opponent != "calibrated" and env_name not in ("mpe_tag", "mpe_world"):
+        raise ValueError(f"{env_name} has no prey: --opponent {opponent} is for mpe_tag/mpe_world")
+    env, params = make(env_name, **({} if opponent == "calibrated" else {"opponent": opponent}))
     start = time.perf_counter()
     if level == "medium-replay":
-        dataset, policy_meta = medium_replay(env_name, seed, progress)
+        dataset, policy_meta = medium_replay(env_name, seed, progress, opponent)
         size = size or default_size(env_name, level, preset)
         if size is not None and size < dataset.n_transitions:
             dataset = subsample_episodes(dataset, size / dataset.n_transitions, seed)
@@ -230,7 +258,7 @@ def generate(
         )
     else:
         size = size or default_size(env_name, level, preset)
-        act, policy_meta = behaviour_policy(env_name, level, env)
+        act, policy_meta = behaviour_policy(env_name, level, env, opponent)
         dataset = collect_dataset(env, params, act, jax.random.key(seed), size, progress)
     seconds = time.perf_counter() - start
     team = np.asarray(reference_returns.team_return(env_name, episode_returns(dataset)))
@@ -244,7 +272,7 @@ def generate(
         "return_aggregation": reference_returns.AGGREGATION.get(env_name, "mean"),
         "reference_returns": {
             "omar": reference_returns.OMAR.get(env_name),
-            "ours": our_reference_returns(env_name),
+            "ours": our_reference_returns(env_name, opponent),
         },
         "generation_seconds": round(seconds, 2),
     }

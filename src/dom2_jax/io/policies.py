@@ -2,9 +2,11 @@
 written atomically), hand them to dataset generation as `act(key, obs)`, and the command line
 that trains them (the training host loop is `io.behaviour`).
 
-Shipped assets live in `dom2_jax/assets/policies/<env>/<role>.{npz,json}` with role `expert`,
-`medium` and, for the predator-prey envs, `prey` (the frozen opponent the predators were trained
-against). Regenerate them with
+Shipped assets live in `dom2_jax/assets/policies/<env>/<role>.{npz,json}` with role `expert` and
+`medium`. In the predator-prey envs the predators train against the env's default prey (the
+scripted prey calibrated to OMAR's references, `envs.mpe.opponents`); `--opponent co-trained`
+trains them against `prey`, the frozen MATD3 prey co-trained with predators (the earlier
+default, whose policies are kept as `<role>-co-trained`). Regenerate them with
 
     python -m dom2_jax.io.policies --env mpe_spread --seed 0 --out src/dom2_jax/assets/policies
 
@@ -38,7 +40,7 @@ from dom2_jax.algos.online.config import behaviour_preset
 from dom2_jax.assets import POLICY_FORMAT as FORMAT
 from dom2_jax.assets import array_checksum as checksum
 from dom2_jax.envs import make
-from dom2_jax.envs.mpe.opponents import OpponentPolicy, mlp_opponent
+from dom2_jax.envs.mpe.opponents import mlp_opponent
 
 POLICY_ROOT = Path(__file__).resolve().parents[1] / "assets" / "policies"
 PREY_ENVS = ("mpe_tag", "mpe_world")
@@ -110,19 +112,13 @@ def _json_default(x):
 
 
 # ----- envs with the shipped prey ---------------------------------------------------------------
-def load_opponent(env_name: str, root: str | Path = POLICY_ROOT) -> OpponentPolicy:
-    """The frozen trained prey of `env_name` (tag, world) as an `OpponentPolicy`."""
-    weights, _ = load_policy(policy_path(env_name, "prey", root))
-    return mlp_opponent(weights, name=f"{env_name}_matd3_prey")
-
-
-def behaviour_env(env_name: str, prey: dict | None = None, root: str | Path = POLICY_ROOT):
-    """`(env, params)` the behaviour policies act in: tag/world with the trained prey (`prey`
-    weights, or the shipped `prey.npz`), other envs as `make` builds them."""
-    if env_name not in PREY_ENVS:
+def behaviour_env(env_name: str, prey: dict | None = None):
+    """`(env, params)` the behaviour policies act in: tag/world against the frozen `prey`
+    network's weights when given, else every env as `make` builds it (tag/world: the calibrated
+    prey)."""
+    if env_name not in PREY_ENVS or prey is None:
         return make(env_name)
-    opponent = mlp_opponent(prey) if prey is not None else load_opponent(env_name, root)
-    return make(env_name, opponent=opponent)
+    return make(env_name, opponent=mlp_opponent(prey))
 
 
 def behaviour_act(
@@ -131,7 +127,7 @@ def behaviour_act(
     """`(act(key, obs [n_agents, obs_dim]) -> actions, meta)` of a shipped policy (`level`
     expert or medium); `noise_std` defaults to the policy's recorded `behaviour_noise_std`."""
     weights, meta = load_policy(policy_path(env_name, level, root))
-    env, _ = behaviour_env(env_name, root=root)
+    env, _ = behaviour_env(env_name)
     std = meta["behaviour_noise_std"] if noise_std is None else noise_std
     actor = jax.tree.map(jnp.asarray, weights)
     return behaviour_policy(actor, env.act_mask, std), dict(meta, noise_std=std)
@@ -162,6 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=str(POLICY_ROOT), help="root folder: <out>/<env>/<role>.npz")
     p.add_argument("--max-env-steps", type=int, default=None, help="default: the env's preset")
     p.add_argument("--target-return", type=float, default=None)
+    p.add_argument(
+        "--opponent",
+        default="calibrated",
+        choices=("calibrated", "co-trained"),
+        help="tag/world: the env's calibrated scripted prey (default) or the co-trained MATD3 prey",
+    )
     p.add_argument("--prey-env-steps", type=int, default=1_000_000)
     p.add_argument("--prey-only", action="store_true", help="tag/world: only (re)train the prey")
     p.add_argument("--retrain-prey", action="store_true", help="tag/world: ignore a saved prey")
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     config = _config_from_args(args.set, behaviour_preset(args.env).config)
     command = "python -m dom2_jax.io.policies " + " ".join(shlex.quote(a) for a in argv)
     prey = None
-    if args.env in PREY_ENVS:
+    if args.env in PREY_ENVS and (args.opponent == "co-trained" or args.prey_only):
         prey_file = policy_path(args.env, "prey", args.out)
         if args.retrain_prey or args.prey_only or not prey_file.exists():
             prey, meta = run_prey_training(

@@ -2,7 +2,16 @@
 
 An `OpponentPolicy` is static code plus a params pytree: the code lives on the env, the params in
 `EnvParams.opponent`, so a trained prey network (the datasets issue ships one) plugs in as data
-and can even be vmapped over. The default is a scripted heuristic.
+and can even be vmapped over.
+
+The default prey of tag and world is `toward_predators`, calibrated to OMAR's reference returns
+(issue 14): OMAR's random predators score -4.1 (tag) and -6.8 (world) against their pretrained
+prey, which only a prey that stays among the predators allows. The sum of the three predators'
+distances to a prey that never moves already costs random predators -6.5 (tag) per episode, and
+a prey that runs away costs more (our co-trained MATD3 prey: -9.2). A slow drift toward the
+predators' centroid, at the gain `io.prey_calibration` picks, puts random predators at OMAR's
+references; its record is `dom2_jax/assets/policies/<env>/calibrated-prey.json`. The earlier
+co-trained MATD3 prey stays available as `opponent="co-trained"` (its datasets stay reproducible).
 """
 
 from __future__ import annotations
@@ -46,6 +55,26 @@ def flee_nearest_predator(pos_slice: slice, predator_rel_slice: slice) -> Oppone
     return OpponentPolicy("flee_nearest_predator", default_params, apply)
 
 
+def toward_predators(predator_rel_slice: slice, gain: float) -> OpponentPolicy:
+    """Calibrated scripted prey: `u = gain * mean_k(p_pred_k - p_prey)`, clipped to [-1, 1].
+
+    A slow drift toward the predators' centroid: it keeps the prey among the predators, as
+    OMAR's reference returns imply (module docstring), and it never flees, so a trained team's
+    return is set by how well it closes in and holds contact. `gain` is a param (`params.opponent`),
+    so a calibration sweep is a vmap, not a recompile.
+    """
+
+    def default_params():
+        return {"gain": jnp.float32(gain)}
+
+    def apply(params, obs, key):
+        del key  # deterministic
+        rel = obs[:, predator_rel_slice].reshape(obs.shape[0], -1, 2)  # [M, n_pred, 2]
+        return jnp.clip(params["gain"] * jnp.mean(rel, axis=1), -1.0, 1.0)
+
+    return OpponentPolicy("toward_predators", default_params, apply)
+
+
 def trained_prey(env_name: str) -> OpponentPolicy:
     """The shipped frozen prey of `env_name` (MATD3, co-trained with predators, then frozen)."""
     from dom2_jax.assets import load_policy_asset
@@ -54,11 +83,23 @@ def trained_prey(env_name: str) -> OpponentPolicy:
     return mlp_opponent(weights, name=f"{env_name}_matd3_prey")
 
 
-def resolve(opponent: OpponentPolicy | str, env_name: str, heuristic: OpponentPolicy):
-    """An `OpponentPolicy` from a policy or a name: trained (default), heuristic or still."""
+OPPONENTS = ("calibrated", "co-trained", "heuristic", "still")
+
+
+def resolve(
+    opponent: OpponentPolicy | str,
+    env_name: str,
+    heuristic: OpponentPolicy,
+    calibrated: OpponentPolicy,
+):
+    """An `OpponentPolicy` from a policy or a name in `OPPONENTS`: calibrated (the default
+    scripted prey), co-trained (the shipped MATD3 prey; "trained" is its earlier name),
+    heuristic (flee the nearest predator) or still."""
     if isinstance(opponent, OpponentPolicy):
         return opponent
     choices = {
+        "calibrated": lambda: calibrated,
+        "co-trained": lambda: trained_prey(env_name),
         "trained": lambda: trained_prey(env_name),
         "heuristic": lambda: heuristic,
         "still": still,
@@ -66,7 +107,7 @@ def resolve(opponent: OpponentPolicy | str, env_name: str, heuristic: OpponentPo
     if opponent not in choices:
         raise ValueError(
             f"{env_name}: unknown opponent {opponent!r}; valid: an OpponentPolicy or one of "
-            f"{sorted(choices)}"
+            f"{list(OPPONENTS)}"
         )
     return choices[opponent]()
 

@@ -1,9 +1,11 @@
 """Predator-prey (`mpe_tag`): 3 predators learn to catch 1 faster prey among 2 obstacles.
 
 The prey is not a learner: a fixed policy moves it (`opponent`, a static `OpponentPolicy` whose
-params live in `params.opponent`). By default (`opponent="trained"`) it is the shipped frozen
-MATD3 prey (`dom2_jax/assets/policies/mpe_tag/prey.npz`), as in OMAR's protocol where a pretrained
-prey moves; `"heuristic"` is a scripted flee-the-nearest-predator policy, `"still"` never moves.
+params live in `params.opponent`), as in OMAR's protocol where a pretrained prey moves. By default
+(`opponent="calibrated"`) it is the scripted prey calibrated to OMAR's reference returns
+(`opponents.toward_predators` at `calibrated_prey_gain`; record in
+`dom2_jax/assets/policies/mpe_tag/calibrated-prey.json`); `"co-trained"` is the earlier shipped
+frozen MATD3 prey (`prey.npz`), `"heuristic"` flees the nearest predator, `"still"` never moves.
 `n_agents` counts the predators only.
 
 Protocols:
@@ -24,7 +26,12 @@ from flax import struct
 
 from dom2_jax.envs.mpe import physics
 from dom2_jax.envs.mpe.base import ParticleEnv, ParticleParams, ParticleState, f32
-from dom2_jax.envs.mpe.opponents import OpponentPolicy, flee_nearest_predator, resolve
+from dom2_jax.envs.mpe.opponents import (
+    OpponentPolicy,
+    flee_nearest_predator,
+    resolve,
+    toward_predators,
+)
 
 
 @struct.dataclass
@@ -45,19 +52,21 @@ class TagEnv(ParticleEnv):
     # (size, collides) of each landmark, in entity order
     landmark_kinds: tuple[tuple[float, bool], ...] = ((0.2, True), (0.2, True))
     catch_reward_default, prey_bound_default = 10.0, 1.0
+    # the calibrated prey's drift gain (`io.prey_calibration`: random predators at OMAR's -4.1)
+    calibrated_prey_gain = 0.18
     params_class = TagParams
 
-    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "trained"):
+    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "calibrated"):
         self.n_agents, self.n_opponents = 3, 1
         self.n_landmarks = len(self.landmark_kinds)
         super().__init__(protocol, velocity_first=(protocol == "omar"))
         self.obs_sizes = (self.predator_obs_size(),) * self.n_agents
         self.opponent_obs_size = self.prey_obs_size()
         pred_rel = 4 + 2 * self.n_landmarks
-        heuristic = flee_nearest_predator(
-            pos_slice=slice(2, 4), predator_rel_slice=slice(pred_rel, pred_rel + 2 * self.n_agents)
-        )
-        self.opponent = resolve(opponent, self.name, heuristic)
+        predators = slice(pred_rel, pred_rel + 2 * self.n_agents)
+        heuristic = flee_nearest_predator(pos_slice=slice(2, 4), predator_rel_slice=predators)
+        calibrated = toward_predators(predators, self.calibrated_prey_gain)
+        self.opponent = resolve(opponent, self.name, heuristic, calibrated)
 
     def predator_obs_size(self) -> int:
         return 4 + 2 * self.n_landmarks + 2 * (self.n_all_agents - 1) + 2 * self.n_opponents

@@ -39,9 +39,10 @@ class WorldEnv(TagEnv):
     prey_size = 0.045
     landmark_kinds = (OBSTACLE, FOOD, FOOD, FOREST, FOREST)
     catch_reward_default, prey_bound_default = 5.0, 2.0
+    calibrated_prey_gain = 0.05  # random predators at OMAR's -6.8 (`io.prey_calibration`)
     params_class = WorldParams
 
-    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "trained"):
+    def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "calibrated"):
         if protocol != "omar":
             raise ValueError(
                 f"mpe_world: only protocol 'omar' exists (got {protocol!r}); mpe2's "
