@@ -36,6 +36,7 @@ from dom2_jax.data.dataset import Dataset, episode_returns
 
 ENV = "mpe_spread"
 TEAMS = ("expert", "expert-seed1")  # shipped policy roles: even episodes, odd episodes
+MIX_KEY = 1  # folded into the generation key (see collect_expert_mix)
 CONVENTION_STARTS = 1000  # fixed start states of the recorded measurement
 CONVENTION_SEED = 20261202  # their reset keys: jax.random.split(jax.random.key(SEED), N)
 # Two conventions "differ" when the noise-free teams end in different assignments on at least
@@ -165,6 +166,9 @@ def measure_conventions(
         "return_with_noise": [float(team[2].mean()), float(team[3].mean())],
         "average_policy_return": float(team[4].mean()),
         "covers_all_landmarks": [covers(assign[k]) for k in ("a", "b", "average")],
+        # each team's convention at a glance: its most frequent final assignments
+        # ("2,1,0": agent 0 at landmark 2, agent 1 at 1, agent 2 at 0) and their shares
+        "top_assignments": [top_assignments(assign[k]) for k in ("a", "b")],
         "matches_min_total_distance_assignment": [
             float(np.mean(np.all(assign[k] == canonical, axis=-1))) for k in ("a", "b")
         ],
@@ -172,6 +176,14 @@ def measure_conventions(
     }
     result["conventions_differ"] = conventions_differ(result)
     return result
+
+
+def top_assignments(assignment: np.ndarray, k: int = 4) -> dict[str, float]:
+    """The `k` most frequent rows of `assignment [N, n_agents]` and their shares."""
+    rows, counts = np.unique(assignment, axis=0, return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:k]
+    total = len(assignment)
+    return {",".join(map(str, rows[i])): float(counts[i] / total) for i in order}
 
 
 def conventions_differ(result: dict[str, Any]) -> bool:
@@ -238,6 +250,8 @@ def collect_expert_mix(
     from dom2_jax.io.generation import collect_dataset
     from dom2_jax.io.policies import behaviour_act
 
+    # a key of its own, so the mixture's seed-0 half is not the expert level's first episodes
+    key = jax.random.fold_in(key, MIX_KEY)
     halves, teams = [], []
     for role in TEAMS:
         act, record = behaviour_act(env_name, role)
