@@ -19,11 +19,12 @@ critics' batch standardisation, `nets.critics`) add an epsilon to the variance, 
 
 One step per episode: `max_steps` 1 and every step terminates (no bootstrap, Q = r).
 
-What the name-keyed tables give xor (no entries of its own, so their defaults): `mean` return
-aggregation (both agents get the same reward, so mean = agent 0's); no OMAR reference returns
-(scores are raw returns, already in [0, 1]); the default CQL weights (DOM2, MA-CQL, OMAR: 5) and
-the non-MPE `mujoco` CQL proposal; the reweighting's quantile fallback for envs the DOM2 authors
-never ran, except on random data (`config.reweighting`); no environment shifts.
+What the name-keyed tables give xor: their defaults (no entries), i.e. `mean` return aggregation
+(both agents get the same reward, so mean = agent 0's), no OMAR reference returns (scores are raw
+returns, already in [0, 1]), the default CQL weight 5 (DOM2, MA-CQL, OMAR) with the non-MPE
+`mujoco` CQL proposal, OMAR's default imitation weight, no environment shifts (`envs.shifts`
+refuses the name); and one entry of ours in `config.reweighting.AUTHORS_THRESHOLDS`: the authors'
+quantiles on `mixed`, no copies on `random` (their convention for random data).
 """
 
 from __future__ import annotations
