@@ -70,6 +70,8 @@ def test_expert_mix_file__even_paired_mixture_whose_halves_follow_different_conv
     assert in_data == policy["conventions_in_data"]
     assert in_data["max_start_gap"] == 0.0
     assert in_data["disagreement"] >= expert_mix.DIFFER_MIN
+    # and without the pairing: the halves' distributions of final assignments differ
+    assert in_data["halves_total_variation"] >= expert_mix.DIFFER_MIN
     # the halves' returns are each an expert's (with behaviour noise)
     for team in teams:
         assert team["mean_return_in_data"] > 0.85 * team["recorded_return_with_noise"]
