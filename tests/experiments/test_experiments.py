@@ -203,3 +203,11 @@ def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(d
     main_table.run(TINY, dirs, progress=False)  # cached cells: writes the tables only
     text = summary.write_summary(dirs.results).read_text()
     assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 |" in text
+
+
+def test_presets_that_compare_with_the_paper_use_paper_size_data():
+    from experiments.presets import PRESETS
+
+    comparing = [p for p in PRESETS.values() if p.compares_with_paper]
+    assert {"paper", "cpu"} <= {p.name for p in comparing}
+    assert all(p.data_preset == "paper" for p in comparing), [p.name for p in comparing]
