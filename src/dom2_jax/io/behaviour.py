@@ -139,7 +139,7 @@ def _small_leaves(tree) -> dict[str, Any]:
     out = {}
     for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
         arr = np.asarray(leaf)
-        key = jax.tree_util.keystr(path)
+        key = jax.tree_util.keystr(path, simple=True, separator=".")
         out[key] = arr.tolist() if arr.size <= 8 else {"shape": list(arr.shape)}
     return out
 

@@ -93,6 +93,12 @@ def calibration_record(env_name: str, root: str | Path = POLICY_ROOT) -> dict:
             "policy_checksum": expert["checksum"],
             "mean_return": round(ret, 2),
             "n_episodes": expert["n_episodes"],
+            "selection": "first evaluated snapshot reaching --target-return"
+            if expert.get("target_return") is not None
+            else "best evaluated snapshot",
+            "target_return": expert.get("target_return"),
+            "snapshot_env_steps": expert["snapshot_env_steps"],
+            "with_behaviour_noise": round(float(expert["with_behaviour_noise"]["mean_return"]), 2),
             "trained_against": expert.get("opponent"),
             "opponent_params": expert.get("opponent_params"),
             "within_band": abs(ret - target_expert) <= EXPERT_BAND * abs(target_expert),
