@@ -38,3 +38,27 @@ def test_generate__default_path_names_the_preset_where_train_looks(tmp_path, mon
     assert meta["n_transitions"] == 50_000
     path, _ = generation.generate("mpe_spread", "random", size=100, progress=False)
     assert path.resolve() == (tmp_path / "data/mpe_spread/random-seed0.npz").resolve()  # --size
+
+
+def test_sizes__paper_medium_replay_at_omars_sizes_small_caps_everything():
+    assert generation.default_size("mpe_tag", "medium-replay") == 62_500
+    assert generation.default_size("mpe_spread", "expert") == 1_000_000
+    assert generation.default_size("mpe_world", "medium-replay", "small") == 50_000
+
+
+def test_co_trained_opponent__selects_the_earlier_policies_and_refuses_prey_less_envs(tmp_path):
+    import pytest
+
+    from dom2_jax.envs import make
+
+    env, _ = make("mpe_tag", opponent="co-trained")
+    assert env.opponent.name == "mpe_tag_matd3_prey"
+    _, meta = generation.behaviour_policy("mpe_tag", "expert", env, "co-trained")
+    _, record = policies.load_policy(policies.policy_path("mpe_tag", "expert-co-trained"))
+    assert meta["policy_checksum"] == record["checksum"] and record["opponent"] == "mlp"
+    _, current = generation.behaviour_policy("mpe_tag", "expert", env)
+    assert current["policy_checksum"] != record["checksum"]
+    with pytest.raises(ValueError, match="has no prey"):
+        generation.generate("mpe_spread", "expert", opponent="co-trained", out=tmp_path / "x.npz")
+    with pytest.raises(ValueError, match="unknown opponent"):
+        generation.generate("mpe_tag", "expert", opponent="shy", out=tmp_path / "x.npz")
