@@ -313,7 +313,7 @@ def markdown(rows, coord_rows, exp: MultimodalPreset) -> str:
         "the number is the mean of its last 3 evaluations; †: not converged "
         "(`dom2_jax.curves.convergence`). xor's team return: 1 in either optimal joint mode, "
         "0.5 at the origin or under independent uniform mode choice, 0 same-sign.",
-        *(f"Not run: {r}." for r in reasons),
+        *(f"\nNot run: {r}." for r in reasons),
         "",
         "### xor: where the trained policies' joint actions fall",
         "",
