@@ -29,9 +29,10 @@ MULTIMODAL_LEVELS: dict[str, tuple[str, ...]] = {
     "mpe_spread": ("expert-mix",),
     "xor": ("mixed",),
 }
-"""Levels only some envs have: multimodal data where a diffusion policy should matter (issue 14).
-The xor game has no trained behaviour policies, so only random and its scripted mixture."""
+"""Levels only some envs have: multimodal data where a diffusion policy should matter (issue 14)."""
 LEVELS_OF: dict[str, tuple[str, ...]] = {"xor": ("random", "mixed")}
+"""Envs without the OMAR levels: the xor game has no trained behaviour policies, so only random
+and its scripted mixture."""
 
 
 def levels_for(env: str) -> tuple[str, ...]:
