@@ -153,10 +153,13 @@ def _train(args: argparse.Namespace) -> int:
                 f"{vals.mean():.1f} +- {vals.std():.1f}"
             )
     flag = summary["convergence"]
+    if np.isfinite(flag["drift"]):
+        why = f"last-20% drift {flag['drift']:.1f} vs seed spread {flag['spread']:.1f}"
+    else:  # fewer than 3 evaluations show no plateau (`dom2_jax.curves.convergence`)
+        why = "too few evaluations to tell: set --eval-every"
     print(
         f"reported score: mean of the last 3 evaluations; converged: {flag['converged']} "
-        f"(last-20% drift {flag['drift']:.1f} vs seed spread {flag['spread']:.1f}, "
-        f"{flag['column']})"
+        f"({why}, {flag['column']})"
     )
     if config.reweight.enabled:
         ess = ", ".join(f"{x:.2f}" for x in summary["reweight_ess"])
