@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from dom2_jax.config import AUTHORS_THRESHOLDS, ReweightConfig
+from dom2_jax.config import AUTHORS_THRESHOLDS, ReweightConfig, levels_for
 from dom2_jax.data.dataset import Dataset, episode_returns
 from dom2_jax.data.reweight import (
     agent_episode_copies,
@@ -107,3 +107,11 @@ def test_config_refuses_per_agent_sampling_with_a_centralised_critic():
         config, reweight=dataclasses.replace(config.reweight, team_returns=True)
     )
     assert with_algo_fields(config, centralized_critic=True).reweight.team_returns
+
+
+def test_every_level_of_every_env_in_the_table_has_thresholds():
+    for env in AUTHORS_THRESHOLDS:
+        for level in levels_for(env):
+            ReweightConfig().authors_thresholds(env, level)  # no KeyError: a clear rule
+    with pytest.raises(ValueError, match="no authors' thresholds for mpe_spread/mixed"):
+        ReweightConfig().authors_thresholds("mpe_spread", "mixed")

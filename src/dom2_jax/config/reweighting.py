@@ -22,6 +22,9 @@ AUTHORS_THRESHOLDS: dict[str, dict[str, tuple[str, tuple[float, ...]]]] = {
         "medium": ("absolute", tuple(float(x) for x in range(200, 551, 50))),
         "medium-replay": ("quantile", AUTHORS_QUANTILES),
         "random": ("absolute", ()),
+        # ours (issue 14): two expert teams on OMAR's scale (546 and 577 with their noise), so
+        # the authors' expert thresholds
+        "expert-mix": ("absolute", (525.0, 550.0, 575.0, 600.0, 625.0)),
     },
     "mpe_tag": {
         "expert": ("absolute", (200.0, 250.0, 300.0, 350.0, 400.0)),
@@ -105,4 +108,10 @@ class ReweightConfig:
         table = AUTHORS_THRESHOLDS.get(env_name)
         if table is None:
             return "quantile", AUTHORS_QUANTILES  # an env the authors never ran
+        if level not in table:
+            raise ValueError(
+                f"reweight: no authors' thresholds for {env_name}/{level} (config.reweighting."
+                f"AUTHORS_THRESHOLDS has levels {sorted(table)}); pass thresholds= or "
+                "rule='quantile'"
+            )
         return table[level]
