@@ -118,3 +118,15 @@ def test_halfcheetah_policies__shipped_ordered_and_act_on_6d_obs():
     obs = jax.random.normal(jax.random.key(0), (2, 6))
     actions = jax.jit(act)(jax.random.key(1), obs)
     assert actions.shape == (2, 3) and np.all(np.abs(actions) <= 1.0)
+
+
+def test_pick_medium__first_reaching_or_closest_up_to_it():
+    snaps = [
+        behaviour.Snapshot(s, i, r, {})
+        for i, (s, r) in enumerate([(1, 0.0), (2, 35.0), (3, 47.0), (4, 52.0)])
+    ]
+    assert behaviour.pick_medium(snaps, 37.5).env_steps == 3
+    assert behaviour.pick_medium(snaps, 37.5, "closest").env_steps == 2
+    assert behaviour.pick_medium(snaps, 60.0, "closest") is None
+    with pytest.raises(ValueError, match="unknown medium rule"):
+        behaviour.pick_medium(snaps, 37.5, "median")

@@ -167,6 +167,21 @@ def _stats(env_name: str, returns, n_episodes: int, agents: slice | None = None)
     }
 
 
+MEDIUM_RULES = ("first", "closest")
+
+
+def pick_medium(snaps: list[Snapshot], threshold: float, rule: str = "first") -> Snapshot | None:
+    """The medium snapshot: `first` whose evaluation reaches `threshold` (OMAR's "until the policy
+    reached the medium level"), or of the snapshots up to that one the `closest` to it (for a
+    curve that jumps far past the threshold between two snapshots)."""
+    if rule not in MEDIUM_RULES:
+        raise ValueError(f"unknown medium rule {rule!r}; valid: {MEDIUM_RULES}")
+    first = next((i for i, s in enumerate(snaps) if s.eval_return >= threshold), None)
+    if first is None or rule == "first":
+        return None if first is None else snaps[first]
+    return min(snaps[: first + 1], key=lambda s: abs(s.eval_return - threshold))
+
+
 def run_behaviour_training(
     env_name: str,
     seed: int = 0,
@@ -175,6 +190,7 @@ def run_behaviour_training(
     config: MATD3Config | None = None,
     prey: dict[str, np.ndarray] | None = None,
     medium_fraction: float = 0.5,
+    medium_rule: str = "first",
     keep_replay: int = 1_000_000,
     eval_episodes: int | None = None,
     final_eval_episodes: int | None = None,
@@ -212,7 +228,7 @@ def run_behaviour_training(
     # medium: the first snapshot at the middle of [random, expert] on the same fixed-key evaluation
     r_random = random_stats["mean_return"]
     threshold = r_random + medium_fraction * (expert.eval_return - r_random)
-    medium = next((s for s in snaps if s.eval_return >= threshold), None)
+    medium = pick_medium(snaps, threshold, medium_rule)
     command = command or _command(env_name, seed, max_env_steps, target_return, None)
     common = {
         "env": env_name,
@@ -258,7 +274,9 @@ def run_behaviour_training(
             with_behaviour_noise=noisy,
         )
         if level == "medium":
-            meta.update(medium_fraction=medium_fraction, medium_threshold=threshold)
+            meta.update(
+                medium_fraction=medium_fraction, medium_threshold=threshold, medium_rule=medium_rule
+            )
         if env_name in OMAR:
             lo, hi = OMAR[env_name]
             meta["omar_normalized_score"] = 100.0 * (det["mean_return"] - lo) / (hi - lo)

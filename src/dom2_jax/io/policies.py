@@ -159,6 +159,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-env-steps", type=int, default=None, help="default: the env's preset")
     p.add_argument("--target-return", type=float, default=None)
     p.add_argument(
+        "--medium-rule",
+        default="first",
+        choices=("first", "closest"),
+        help="medium snapshot: the first to reach the middle of [random, expert], or the "
+        "closest to it up to that one",
+    )
+    p.add_argument(
         "--opponent",
         default="calibrated",
         choices=("calibrated", "co-trained"),
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run_behaviour_training(
         args.env, args.seed, args.target_return, args.max_env_steps, config, prey,
         keep_replay=args.keep_replay, eval_episodes=args.eval_episodes,
+        medium_rule=args.medium_rule,
         final_eval_episodes=args.final_eval_episodes, progress=not args.no_progress,
         command=command,
     )  # fmt: skip
