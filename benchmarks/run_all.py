@@ -6,11 +6,11 @@
 
 The default suite and its arguments are chosen so that the whole run fits in ~15 minutes on a
 2-core CPU at low load: env_throughput, train_throughput, update_phases, sampler_latency,
-algo_throughput and chunking_cost (the last two with small arguments). mabrax_throughput (four
-brax backends, ~9 minutes of compilation on 2 cores) runs only when named (`--with` or `--only`);
-its section of RESULTS.md stays as last written. Plots go to plots/ beside the RESULTS file.
-`--quick` gives every script its smoke-test arguments (a minute or two each). A final section
-records the load average and how long each script took.
+algo_throughput, chunking_cost (these two with small arguments) and mish_cost.
+mabrax_throughput (four brax backends, ~9 minutes of compilation on 2 cores) runs only when
+named (`--with` or `--only`); its section of RESULTS.md stays as last written. Plots go to
+plots/ beside the RESULTS file. `--quick` gives every script its smoke-test arguments (a minute
+or two each). A final section records the load average and how long each script took.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["--updates", "100", "--chunks", "25", "100", "--reps", "2"],
         ["--updates", "20", "--chunks", "10", "--reps", "1"],
     ),
+    "mish_cost": ([], ["--reps", "1", "--updates", "5", "--presets", "cpu"]),
 }
 EXTRA: dict[str, tuple[list[str], list[str]]] = {
     "mabrax_throughput": (

@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from dom2_jax.nets.mlp import ACTIVATIONS
+
 
 def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
     """`[..., dim]` transformer-style embedding of (integer or float) steps `t [...]`."""
@@ -23,5 +25,5 @@ class TimeEmbedding(nn.Module):
     @nn.compact
     def __call__(self, t: jax.Array) -> jax.Array:
         x = sinusoidal_embedding(t, self.dim)
-        x = jax.nn.mish(nn.Dense(2 * self.dim)(x))
+        x = ACTIVATIONS["mish"](nn.Dense(2 * self.dim)(x))
         return nn.Dense(self.dim)(x)
