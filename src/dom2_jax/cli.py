@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollout.add_argument("--seed", type=int, default=0)
     rollout.add_argument("--num-envs", type=int, default=1024, help="parallel episodes")
     rollout.set_defaults(func=_rollout)
-    data = sub.add_parser("data", help="generate an offline dataset (one level or all four)")
+    data = sub.add_parser("data", help="generate an offline dataset (a level, or all of an env's)")
     data.add_argument("--env", default="mpe_spread", choices=registered_names())
     data.add_argument("--level", default="all", choices=["all", *ALL_LEVELS])
     data.add_argument("--seed", type=int, default=0)
