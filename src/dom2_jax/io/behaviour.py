@@ -225,7 +225,7 @@ def run_behaviour_training(
     )  # fmt: skip
     random_stats = measure(env, params, env_name, random_policy(env), key, final_eval_episodes)
     expert = _best(snaps)
-    # medium: the first snapshot at the middle of [random, expert] on the same fixed-key evaluation
+    # medium: by the middle of [random, expert] on the same fixed-key evaluation (`pick_medium`)
     r_random = random_stats["mean_return"]
     threshold = r_random + medium_fraction * (expert.eval_return - r_random)
     medium = pick_medium(snaps, threshold, medium_rule)
