@@ -12,9 +12,11 @@ default, whose policies are kept as `<role>-co-trained`). Regenerate them with
 
 (the exact command of each asset is in its JSON sidecar; hyper-parameters, run length and
 evaluation sizes default to the env family's preset, `algos.online.config.behaviour_preset`).
-The OMAR protocol (notes.md 4.3): expert = fully trained MATD3; medium = the first evaluated
-snapshot whose return reaches the middle of [random, expert] (`medium_fraction`, OMAR's
-normalised score 50); medium-replay = every transition collected until that snapshot.
+The OMAR protocol (notes.md 4.3): expert = fully trained MATD3 (the best evaluated snapshot; with
+`--target-return`, the first to reach it: tag and world use OMAR's expert returns); medium = the
+first evaluated snapshot whose return reaches the middle of [random, expert] (`medium_fraction`,
+OMAR's normalised score 50; `--medium-rule closest`: the snapshot nearest it up to that one);
+medium-replay = every transition collected until that snapshot.
 """
 
 from __future__ import annotations
