@@ -128,7 +128,8 @@ PRESETS: dict[str, ExperimentPreset] = {
         efficiency_tasks=_grid(ENVS, ("expert",)),
         ablation_tasks=_grid(ENVS, LEVELS),
     ),
-    # <= 2 h on a 2-core CPU (experiments/README.md): cpu networks (2x64), short runs with a
+    # <= 2 h on a 2-core CPU on 50k data (experiments/README.md; paper-size data adds its one-off
+    # generation, ~33 min per HalfCheetah level): cpu networks (2x64), short runs with a
     # small batch, 2 seeds, paper-size datasets (1M transitions, OMAR's medium-replay sizes);
     # shifts, fractions and ablations on subsets.
     "cpu": ExperimentPreset(
