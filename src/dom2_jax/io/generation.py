@@ -240,7 +240,9 @@ def generate(
         out = default_path(env_name, level, seed, suffix=suffix)
     if opponent not in ("calibrated", "co-trained"):
         raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
-    if opponent != "calibrated" and env_name not in ("mpe_tag", "mpe_world"):
+    from dom2_jax.io.policies import PREY_ENVS
+
+    if opponent != "calibrated" and env_name not in PREY_ENVS:
         raise ValueError(f"{env_name} has no prey: --opponent {opponent} is for mpe_tag/mpe_world")
     env, params = make(env_name, **({} if opponent == "calibrated" else {"opponent": opponent}))
     start = time.perf_counter()
