@@ -2,10 +2,13 @@
 
 The phases (`benchmarks.flops.PHASES`) cover one update of every agent (3 agents, 1 seed, the
 preset's networks and batch, one fixed batch): the TD target (EMA-actor sampler + target critics),
-the critics' TD loss, the CQL penalty, the actor's denoising loss, the actor's Q term (sampler with
-gradients through every step) and the optimiser / target updates. Each phase is built from the
-same pieces dom2.py uses (`make_diffusion_policy`, `QNetwork` ensembles, `cql_penalty`,
-`td_target`, the clipped-Adam chains, `ema_update`, `soft_update`).
+the critic loss (TD on the data action and the CQL penalty, one batched critic call), the actor's
+denoising loss, the actor's Q term (sampler with gradients through every step) and the optimiser /
+target updates. Each phase is built from the same pieces dom2.py uses (`make_diffusion_policy`,
+`ensemble_q`, `twin_cql_penalty`, `td_target`, the clipped-Adam chains, `ema_update`,
+`soft_update`); each is also timed in its pre-issue-15 form (`<phase>_before`: XLA's Mish, one
+critic call per critic and action set, the noise net with a per-row time embedding), and on a
+quarter of the batch, which tells launch-bound phases from work-bound ones.
 
 - dom2-jax: one program per phase, `jit` of a `fori_loop` over iterations of the phase vmapped over
   agents, a fresh key per iteration; gradient phases write `params - 1e-6 grad` so that iterations
@@ -68,17 +71,33 @@ def random_batch(batch_size: int, seed: int = 0) -> dict[str, np.ndarray]:
 # -- dom2-jax -------------------------------------------------------------------------------------
 
 
-def jax_sides(cfg, arrays):
-    """`({phase: (run(n), compile_s)}, state)`: run(n) does n iterations and blocks."""
+def jax_sides(cfg, arrays, only=None):
+    """`({phase: (run(n), compile_s)}, state)`: run(n) does n iterations and blocks.
+
+    Phases without a suffix are dom2-jax as `dom2.py` runs them (`ensemble_q`,
+    `twin_cql_penalty`, the conditioned noise net, the exact cheaper Mish); `<phase>_before` is
+    the same phase in the form used before issue 15 (XLA's `x * tanh(softplus(x))`, every critic
+    and action set applied separately through `QNetwork`, the noise net through `NoiseNet.apply`
+    with a per-row time embedding), timed in the same run for a before/after ratio.
+    """
     import jax
     import jax.numpy as jnp
     import optax
 
-    from dom2_jax.algos.common import cql_penalty, ema_update, soft_update, td_target
+    from dom2_jax.algos.common import (
+        cql_penalty,
+        ema_update,
+        soft_update,
+        td_target,
+        twin_cql_penalty,
+    )
     from dom2_jax.algos.core import AgentBatch, AgentSpec
     from dom2_jax.algos.diffusion_policy import make_diffusion_policy
     from dom2_jax.algos.dom2 import N_CRITICS, make_dom2
-    from dom2_jax.nets.critics import QNetwork, apply_ensemble
+    from dom2_jax.nets.critics import QNetwork, apply_ensemble, ensemble_q
+    from dom2_jax.nets.denoiser import NoiseNet
+    from dom2_jax.nets.samplers import get_sampler
+    from dom2_jax.nets.schedules import q_sample
 
     spec = AgentSpec(N_AGENTS, OBS_DIM, ACT_DIM, np.ones((N_AGENTS, ACT_DIM), bool))
     algo = make_dom2(cfg, spec)
@@ -94,48 +113,82 @@ def jax_sides(cfg, arrays):
         optax.clip_by_global_norm(cfg.critic_grad_clip), optax.adam(cfg.critic_lr)
     )
 
+    # the pre-issue-15 forms: plain module application, XLA's Mish, per-row time embedding
+    d = cfg.diffusion
+    net_before = QNetwork(tuple(cfg.critic_hidden), activation="mish_xla")
+    noise_before = NoiseNet(ACT_DIM, tuple(d.hidden), d.time_dim, activation="mish_xla")
+    sampler = get_sampler(d.sampler)
+
+    def sample_before(params, obs, key, mask):
+        def eps_fn(x, t, o):
+            return noise_before.apply(params, x, jnp.full(x.shape[:-1], t), o)
+
+        shape = (obs.shape[0], ACT_DIM)
+        return sampler(eps_fn, policy.schedule, obs, key, shape, d.n_sample_steps) * mask
+
+    def denoising_before(params, obs, actions, t_key, noise_key, mask):
+        t = jax.random.randint(t_key, (obs.shape[0],), 0, policy.schedule.n_steps)
+        noise = jax.random.normal(noise_key, actions.shape) * mask
+        noisy = q_sample(policy.schedule, actions, t, noise) * mask
+        pred = noise_before.apply(params, noisy, t, obs) * mask
+        return jnp.sum((pred - noise) ** 2) / (obs.shape[0] * jnp.sum(mask))
+
     def sgd(params, grads):
         return jax.tree.map(lambda p, g: p - SGD_LR * g, params, grads)
 
     def td(acc, learner, b, mask, key, i):
         next_a = policy.sample(learner.actor_ema, b.next_obs, key, mask)
-        next_q = jnp.min(apply_ensemble(net, learner.critic_target, b.next_obs, next_a), 0)
+        next_q = jnp.min(ensemble_q(net, learner.critic_target, b.next_obs, next_a[None])[:, 0], 0)
         return acc + jnp.mean(td_target(b.rewards, b.terminals, next_q, cfg.gamma))
 
-    def critic_td(critic, learner, b, mask, key, i):
+    def td_before(acc, learner, b, mask, key, i):
+        next_a = sample_before(learner.actor_ema, b.next_obs, key, mask)
+        next_q = jnp.min(apply_ensemble(net_before, learner.critic_target, b.next_obs, next_a), 0)
+        return acc + jnp.mean(td_target(b.rewards, b.terminals, next_q, cfg.gamma))
+
+    def critic(params, learner, b, mask, key, i, net=net):
         def loss(c):  # the rewards stand in for the (stop-gradient) TD target
-            return jnp.sum(jnp.mean((apply_ensemble(net, c, b.obs, b.actions) - b.rewards) ** 2, 1))
+            def q_sets(actions):
+                return ensemble_q(net, c, b.obs, actions)
 
-        return sgd(critic, jax.grad(loss)(critic))
+            cql, q = twin_cql_penalty(q_sets, b.actions, key, cfg.cql_samples, mask > 0)
+            return jnp.sum(jnp.mean((q - b.rewards) ** 2, 1)) + cql
 
-    def cql(critic, learner, b, mask, key, i, net=net):
+        return sgd(params, jax.grad(loss)(params))
+
+    def critic_before(params, learner, b, mask, key, i):
         def loss(c):
+            q = apply_ensemble(net_before, c, b.obs, b.actions)
+            td = jnp.sum(jnp.mean((q - b.rewards) ** 2, 1))
+
             def q_member(k):
                 member = jax.tree.map(lambda x: x[k][None], c)
-                return lambda o, a: apply_ensemble(net, member, o, a)[0]
+                return lambda o, a: apply_ensemble(net_before, member, o, a)[0]
 
-            return sum(
-                cql_penalty(
-                    q_member(k),
-                    b.obs,
-                    b.actions,
-                    jax.random.fold_in(key, k),
-                    cfg.cql_samples,
-                    mask > 0,
-                )
+            keys = [jax.random.fold_in(key, k) for k in range(N_CRITICS)]
+            return td + sum(
+                cql_penalty(q_member(k), b.obs, b.actions, keys[k], cfg.cql_samples, mask > 0)
                 for k in range(N_CRITICS)
             )
 
-        return sgd(critic, jax.grad(loss)(critic))
+        return sgd(params, jax.grad(loss)(params))
 
-    def actor_bc(actor, learner, b, mask, key, i):
+    def actor_bc(actor, learner, b, mask, key, i, loss_fn=policy.denoising_loss):
         k_t, k_eps = jax.random.split(key)
-        grad = jax.grad(policy.denoising_loss)(actor, b.obs, b.actions, k_t, k_eps, mask)
-        return sgd(actor, grad)
+        return sgd(actor, jax.grad(loss_fn)(actor, b.obs, b.actions, k_t, k_eps, mask))
 
     def actor_q(actor, learner, b, mask, key, i):
         def loss(p):
-            q = apply_ensemble(net, learner.critic, b.obs, policy.sample(p, b.obs, key, mask))
+            a0 = policy.sample(p, b.obs, key, mask)
+            q = ensemble_q(net, learner.critic, b.obs, a0[None])[:, 0]
+            return -jnp.mean(q[0]) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q[1])) + 1e-6)
+
+        return sgd(actor, jax.grad(loss)(actor))
+
+    def actor_q_before(actor, learner, b, mask, key, i):
+        def loss(p):
+            a0 = sample_before(p, b.obs, key, mask)
+            q = apply_ensemble(net_before, learner.critic, b.obs, a0)
             return -jnp.mean(q[0]) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q[1])) + 1e-6)
 
         return sgd(actor, jax.grad(loss)(actor))
@@ -162,17 +215,21 @@ def jax_sides(cfg, arrays):
     agents = state.agents
     phases = {
         "td_target": (td, jnp.zeros(N_AGENTS)),
-        "critic_td": (critic_td, agents.critic),
-        "cql": (cql, agents.critic),
+        "critic": (critic, agents.critic),
         "actor_bc": (actor_bc, agents.actor),
         "actor_q": (actor_q, agents.actor),
         "optim": (optim, agents),
+        "td_target_before": (td_before, jnp.zeros(N_AGENTS)),
+        "critic_before": (critic_before, agents.critic),
+        "actor_bc_before": (partial(actor_bc, loss_fn=denoising_before), agents.actor),
+        "actor_q_before": (actor_q_before, agents.actor),
+        "optim_before": (optim, agents),  # unchanged by issue 15: the same program
+        # the critic phase with ReLU critics: what Mish's elementwise work still costs
+        "critic_relu": (
+            partial(critic, net=QNetwork(tuple(cfg.critic_hidden), activation="relu")),
+            agents.critic,
+        ),
     }
-    if cfg.cql_samples == 0:
-        del phases["cql"]
-    else:  # the same with ReLU critics: what Mish's elementwise work costs (dom2-jax only)
-        relu = QNetwork(tuple(cfg.critic_hidden), activation="relu")
-        phases["cql_relu"] = (partial(cql, net=relu), agents.critic)
 
     def program(per_agent):
         def run(carry, agents, batch, key, n):
@@ -195,6 +252,8 @@ def jax_sides(cfg, arrays):
     key = jax.random.key(1)
     items = [(k, program(fn), c) for k, (fn, c) in phases.items()]
     for name, fn, carry in [*items, ("update", full, state)]:
+        if only is not None and name not in only:
+            continue
         args = (carry, agents, batch, key)
         compiled = None
 
@@ -244,25 +303,19 @@ def torch_sides(cfg, arrays, state, device):
                 next_q = torch.min(*ag.critic_target(t["next_obs"][j], next_a))
                 (t["rewards"][j] + cfg.gamma * (1.0 - t["terminals"][j].float()) * next_q).mean()
 
-    def critic_td():
+    def critic():  # TD on the data action and the CQL term, one backward (as the reference)
         for j, ag in enumerate(ref.agents):
-            q1, q2 = ag.critic(t["obs"][j], t["actions"][j])
-            target = t["rewards"][j]
-            loss = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
-            sgd(list(ag.critic.parameters()), loss)
-
-    def cql():
-        for j, ag in enumerate(ref.agents):
-            obs, actions = t["obs"][j], t["actions"][j]
+            obs, actions, target = t["obs"][j], t["actions"][j], t["rewards"][j]
             shape = (2, cfg.cql_samples, n_batch, ACT_DIM)
             random = torch.rand(shape, generator=g, device=device) * 2.0 - 1.0
             log_density = ag.mask.sum() * np.log(0.5)
             obs_rep = obs.expand(cfg.cql_samples, *obs.shape)
             loss = 0.0
             for k, q_net in enumerate((ag.critic.q1, ag.critic.q2)):
+                q_data = q_net(obs, actions)
                 q_random = q_net(obs_rep, random[k] * ag.mask)
                 lse = torch.logsumexp(q_random - log_density, dim=0)
-                loss = loss + (lse - q_net(obs, actions)).mean()
+                loss = loss + ((q_data - target) ** 2).mean() + (lse - q_data).mean()
             sgd(list(ag.critic.parameters()), loss)
 
     def actor_bc():
@@ -298,15 +351,12 @@ def torch_sides(cfg, arrays, state, device):
 
     phases = {
         "td_target": td,
-        "critic_td": critic_td,
-        "cql": cql,
+        "critic": critic,
         "actor_bc": actor_bc,
         "actor_q": actor_q,
         "optim": optim,
         "update": lambda: ref.update(batch),
     }
-    if cfg.cql_samples == 0:
-        del phases["cql"]
 
     def looped(fn):
         def run(n):
@@ -332,72 +382,102 @@ def measure(name: str, reps: int, seconds: float, device) -> dict:
     cfg = algo_config(name)
     arrays = random_batch(cfg.batch_size)
     ours, state = jax_sides(cfg, arrays)
+    # the same phases on a quarter of the batch: time that does not shrink with the rows is
+    # per-op overhead (launch-bound), not work
+    quarter = {k: v[:, : cfg.batch_size // 4] for k, v in arrays.items()}
+    small, _ = jax_sides(cfg, quarter, only=set(PHASES))
     theirs = torch_sides(cfg, arrays, state, device)
     threads, _ = pick_torch_threads(lambda: theirs["update"](1))
-    n_ours = {k: calibrate(run, seconds) for k, (run, _) in ours.items()}
-    n_theirs = {k: calibrate(run, seconds) for k, run in theirs.items()}
-    times = {k: ([], []) for k in ours}
+    sides = {
+        "ours": {k: run for k, (run, _) in ours.items()},
+        "small": {k: run for k, (run, _) in small.items()},
+        "theirs": theirs,
+    }
+    n_iters = {s: {k: calibrate(f, seconds) for k, f in runs.items()} for s, runs in sides.items()}
+    times = {s: {k: [] for k in runs} for s, runs in sides.items()}
     ceilings = []
     for _ in range(reps):  # interleaved A/B, phase by phase; the ceiling under the same load
         ceilings.append(jax_matmul_gflops(repeats=3)[0])
-        for k, (run, _) in ours.items():
-            times[k][0].append(timed(lambda run=run, k=k: run(n_ours[k])) / n_ours[k])
-            if k in theirs:
-                times[k][1].append(timed(lambda k=k: theirs[k](n_theirs[k])) / n_theirs[k])
+        for k in ours:
+            for side, runs in sides.items():
+                if k in runs:
+                    n = n_iters[side][k]
+                    times[side][k].append(timed(lambda run=runs[k], n=n: run(n)) / n)
+    med = {s: {k: float(np.median(v)) for k, v in ts.items()} for s, ts in times.items()}
     return {
         "preset": name,
         "batch": cfg.batch_size,
         "threads": threads,
         "flops": phase_flops(cfg, N_AGENTS, OBS_DIM, ACT_DIM),
+        "plain_flops": phase_flops(cfg, N_AGENTS, OBS_DIM, ACT_DIM, reuse=False),
         "compile_s": {k: s for k, (_, s) in ours.items()},
         "ceiling": float(np.median(ceilings)),
-        "ours": {k: float(np.median(a)) for k, (a, _) in times.items()},
-        "theirs": {k: float(np.median(b)) for k, (_, b) in times.items() if b},
+        **med,
     }
 
 
+def bound(r: dict, k: str) -> str:
+    """What limits a phase, from two measurements: how its time grows with 4x the rows, and the
+    share of its time its matmuls would take at the measured ceiling."""
+    growth = r["ours"][k] / r["small"][k]
+    floor = r["flops"].get(k, 0) / 1e9 / r["ceiling"] / r["ours"][k]
+    if growth < 2.0:
+        kind = "launch-bound"
+    elif floor >= 0.4:
+        kind = "matmul-bound"
+    else:
+        kind = "elementwise-bound" if r["flops"].get(k, 0) else "memory/elementwise-bound"
+    return f"{kind} (4x rows: {growth:.1f}x time; matmuls at the ceiling: {100 * floor:.0f}%)"
+
+
 def table(r: dict) -> list[str]:
-    ours, theirs, flops, ceiling = r["ours"], r["theirs"], r["flops"], r["ceiling"]
+    ours, theirs, ceiling = r["ours"], r["theirs"], r["ceiling"]
+    flops, plain = r["flops"], r["plain_flops"]
     phases = [k for k in PHASES if k in ours]
-    sum_ours, sum_theirs = sum(ours[k] for k in phases), sum(theirs[k] for k in phases)
+    sums = {side: sum(r[side][k] for k in phases) for side in ("ours", "theirs")} | {
+        "before": sum(ours[f"{k}_before"] for k in phases)
+    }
     lines = [
         f"**{r['preset']} preset** (batch {r['batch']}, PyTorch threads {r['threads']}, matmul "
         f"ceiling during these timings {ceiling:,.0f} GFLOP/s):",
         "",
-        "| phase | GFLOP | dom2-jax ms | share | dom2-jax GFLOP/s (% of ceiling) | PyTorch ms "
-        "| share | PyTorch GFLOP/s | ratio (PyTorch / dom2-jax time) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| phase | GFLOP dom2-jax / plain | before ms | dom2-jax ms | speed-up | share "
+        "| dom2-jax GFLOP/s (% of ceiling) | PyTorch ms | PyTorch GFLOP/s "
+        "| ratio (PyTorch / dom2-jax time) | what limits it now |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def rate(f, s):
         return f"{f / 1e9 / s:,.1f}" if f else "-"
 
     for k in phases:
-        f, a, b = flops.get(k, 0), ours[k], theirs[k]
+        f, a, b, old = flops.get(k, 0), ours[k], theirs[k], ours[f"{k}_before"]
         pct = f" ({100 * f / 1e9 / a / ceiling:.0f}%)" if f else ""
         lines.append(
-            f"| {k}: {PHASES[k]} | {f / 1e9:.3f} | {1e3 * a:,.2f} | {100 * a / sum_ours:.0f}% "
-            f"| {rate(f, a)}{pct} | {1e3 * b:,.2f} | {100 * b / sum_theirs:.0f}% | "
-            f"{rate(f, b)} | {b / a:,.1f}x |"
+            f"| {k}: {PHASES[k]} | {f / 1e9:.3f} / {plain[k] / 1e9:.3f} | {1e3 * old:,.2f} "
+            f"| {1e3 * a:,.2f} | {old / a:.2f}x | {100 * a / sums['ours']:.0f}% "
+            f"| {rate(f, a)}{pct} | {1e3 * b:,.2f} | {rate(plain[k], b)} | {b / a:,.1f}x "
+            f"| {bound(r, k)} |"
         )
-    total = sum(flops.values())
-    for label, a, b in (
-        ("sum of the phases", sum_ours, sum_theirs),
-        ("whole update (one program / `TorchDOM2.update`)", ours["update"], theirs["update"]),
+    total, total_plain = sum(flops.values()), sum(plain.values())
+    for label, old, a, b in (
+        ("sum of the phases", sums["before"], sums["ours"], sums["theirs"]),
+        ("whole update (one program / `TorchDOM2.update`)", None, ours["update"], theirs["update"]),
     ):
         pct = f" ({100 * total / 1e9 / a / ceiling:.0f}%)"
+        before = ("-", "-") if old is None else (f"{1e3 * old:,.2f}", f"{old / a:.2f}x")
         lines.append(
-            f"| **{label}** | {total / 1e9:.3f} | {1e3 * a:,.2f} | | {rate(total, a)}{pct} "
-            f"| {1e3 * b:,.2f} | | {rate(total, b)} | {b / a:,.1f}x |"
+            f"| **{label}** | {total / 1e9:.3f} / {total_plain / 1e9:.3f} | {before[0]} "
+            f"| {1e3 * a:,.2f} | {before[1]} | | {rate(total, a)}{pct} | {1e3 * b:,.2f} "
+            f"| {rate(total_plain, b)} | {b / a:,.1f}x | |"
         )
-    if "cql_relu" in ours:
-        a, b = ours["cql"], ours["cql_relu"]
-        lines += [
-            "",
-            f"dom2-jax's CQL phase with ReLU critics instead of Mish: {1e3 * b:,.2f} ms vs "
-            f"{1e3 * a:,.2f} ms ({rate(flops['cql'], b)} GFLOP/s): Mish's elementwise work "
-            f"(forward and backward) is ~{100 * (1 - b / a):.0f}% of the phase.",
-        ]
+    a, b = ours["critic"], ours["critic_relu"]
+    lines += [
+        "",
+        f"dom2-jax's critic phase with ReLU critics instead of Mish: {1e3 * b:,.2f} ms vs "
+        f"{1e3 * a:,.2f} ms ({rate(flops['critic'], b)} GFLOP/s): Mish's elementwise work "
+        f"(forward and backward) is still ~{100 * (1 - b / a):.0f}% of the phase.",
+    ]
     return lines
 
 
@@ -437,12 +517,19 @@ def main() -> None:
         "- one update of 3 agents (mpe_spread sizes), 1 seed, one fixed random batch; each phase "
         "alone (dom2-jax: one jitted `fori_loop` per phase, agents vmapped; PyTorch: the "
         "reference's modules, agents looped); gradient phases include a `params - 1e-6 grad` "
-        f"write; {args.reps} interleaved A/B timings of ~{args.seconds:g} s, median ms per "
-        "iteration",
+        f"write; {args.reps} interleaved timings of ~{args.seconds:g} s per side (before, "
+        "dom2-jax, dom2-jax on a quarter of the batch, PyTorch), median ms per iteration",
+        "- before: the phase as dom2-jax ran it before issue 15 (XLA's `x * tanh(softplus(x))`, "
+        "one `QNetwork.apply` per critic and action set, `NoiseNet.apply` with a per-row time "
+        "embedding); speed-up = before / dom2-jax; what limits it: launch-bound when 4x the "
+        "rows takes under 2x the time, else matmul-bound when its matmuls at the ceiling would "
+        "fill >= 40% of its time, else elementwise-bound",
         f"- matmul ceiling (JAX, float32 {n}x{n} @ {n}x{n}): {ceiling:,.1f} GFLOP/s at the start "
         "(best of 5); the percentages use the ceiling measured between each preset's "
         "repetitions (best of 3 each, median), under the same load; "
-        "GFLOP: analytic matmul count (`benchmarks/flops.py`), elementwise work not counted",
+        "GFLOP: analytic matmul count (`benchmarks/flops.py`): dom2-jax's as executed "
+        "(observation and time features shared), then the plain form (PyTorch's, and "
+        "the before column's); each side's rate uses its own; elementwise work not counted",
         "",
     ]
     for r in results:

@@ -98,10 +98,17 @@ def test_uniform_form_is_the_previous_formula_bit_for_bit():
     def twin(k):
         return lambda o, a: q_fn(o, a) + k
 
-    np.testing.assert_array_equal(
-        twin_cql_penalty(twin, obs, data, key, N, MASK),
-        sum(cql_penalty(twin(k), obs, data, jax.random.fold_in(key, k), N, MASK) for k in (0, 1)),
-    )
+    def q_sets(actions):  # [2, S, B, A] -> [2, S, B]: critic k on its own sets
+        return jnp.stack([jax.vmap(twin(k), in_axes=(None, 0))(obs, actions[k]) for k in (0, 1)])
+
+    for proposals in ((), (pi_obs, pi_obs)):  # both forms: one batched call == per-critic calls
+        penalty, q_data = twin_cql_penalty(q_sets, data, key, N, MASK, proposals)
+        expected = sum(
+            cql_penalty(twin(k), obs, data, jax.random.fold_in(key, k), N, MASK, proposals)
+            for k in (0, 1)
+        )
+        np.testing.assert_allclose(penalty, expected, rtol=1e-6)
+        np.testing.assert_array_equal(q_data, jnp.stack([twin(k)(obs, data) for k in (0, 1)]))
 
 
 @pytest.mark.parametrize("algo", ["dom2", "macql", "omar"])

@@ -57,6 +57,39 @@ def noisy_policy_actions(
     return noisy, jnp.sum(log_pdf * mask, axis=-1)
 
 
+def cql_proposals(
+    key: jax.Array,
+    data_actions: jax.Array,  # [B, act_dim]
+    n_samples: int,
+    act_mask: jax.Array,  # [act_dim] bool: real action dimensions
+    policy_actions: Sequence[jax.Array] = (),  # each [B, act_dim]
+    noise_std: float = CQL_POLICY_NOISE,
+) -> tuple[jax.Array, jax.Array]:
+    """The actions one critic's CQL term scores, `[S, B, act_dim]`, and the log-density of the
+    proposal each came from, `[S, B]` (S = `n_samples * (1 + len(policy_actions))`): first
+    `n_samples` uniform draws on `[-1, 1]^|A|`, then `n_samples` noisy copies of each array in
+    `policy_actions` (`noisy_policy_actions`, key `fold_in(key, i + 1)`). See `cql_penalty`."""
+    batch, act_dim = data_actions.shape
+    random = jax.random.uniform(key, (n_samples, batch, act_dim), minval=-1.0, maxval=1.0)
+    actions = [random * act_mask]
+    log_density = [jnp.full((n_samples, batch), jnp.sum(act_mask) * jnp.log(0.5))]
+    for i, centre in enumerate(policy_actions):  # proposal sets (o, o')
+        noisy, log_pdf = noisy_policy_actions(
+            centre, jax.random.fold_in(key, i + 1), n_samples, act_mask, noise_std
+        )
+        actions.append(noisy)
+        log_density.append(log_pdf)
+    return jnp.concatenate(actions, axis=0), jnp.concatenate(log_density, axis=0)
+
+
+def cql_from_q(q_proposals: jax.Array, log_density: jax.Array, q_data: jax.Array) -> jax.Array:
+    """`mean_B [logsumexp_S (Q(o, a_s) - log p(a_s)) - Q(o, a_data)]` from the critic's values:
+    `q_proposals [..., S, B]` (on `cql_proposals`' actions), `log_density [S, B]`,
+    `q_data [..., B]`; returns `[...]`."""
+    lse = jax.scipy.special.logsumexp(q_proposals - log_density, axis=-2)
+    return jnp.mean(lse - q_data, axis=-1)
+
+
 def cql_penalty(
     q_fn: Callable[[jax.Array, jax.Array], jax.Array],
     obs: jax.Array,  # [B, obs_dim]
@@ -67,7 +100,8 @@ def cql_penalty(
     policy_actions: Sequence[jax.Array] = (),  # each [B, act_dim]
     noise_std: float = CQL_POLICY_NOISE,
 ) -> jax.Array:
-    """OMAR's MA-CQL regulariser for one critic, averaged over the batch.
+    """OMAR's MA-CQL regulariser for one critic `q_fn(obs, actions) -> [B]`, averaged over the
+    batch.
 
     Uniform form (OMAR's MPE code; no `policy_actions`):
     `logsumexp_k(Q(o, a_k) - log p_U(a_k)) - Q(o, a_data)` with `a_k ~ U[-1, 1]^|A|` (density
@@ -80,49 +114,43 @@ def cql_penalty(
     `n_samples * (1 + len(policy_actions))` terms share one logsumexp. As in the OMAR and CQL
     releases every sample is scored at o, including those drawn from the policy at o'. (OMAR's
     release subtracts the Gaussian *density* where it names a log-density; here it is the log.)
+    The training code uses `twin_cql_penalty`, the same numbers in one batched critic call.
     """
-    batch, act_dim = data_actions.shape
-    random = jax.random.uniform(key, (n_samples, batch, act_dim), minval=-1.0, maxval=1.0)
-    random = random * act_mask
-    q_random = jax.vmap(q_fn, in_axes=(None, 0))(obs, random)  # [n_samples, B]
-    log_density = jnp.sum(act_mask) * jnp.log(0.5)
-    scores = q_random - log_density  # [n_samples, B]
-    if policy_actions:
-        parts = [scores]
-        for i, centre in enumerate(policy_actions):  # proposal sets (o, o')
-            noisy, log_pdf = noisy_policy_actions(
-                centre, jax.random.fold_in(key, i + 1), n_samples, act_mask, noise_std
-            )
-            parts.append(jax.vmap(q_fn, in_axes=(None, 0))(obs, noisy) - log_pdf)
-        scores = jnp.concatenate(parts, axis=0)  # [n_samples * (1 + sets), B]
-    lse = jax.scipy.special.logsumexp(scores, axis=0)
-    return jnp.mean(lse - q_fn(obs, data_actions))
+    actions, log_density = cql_proposals(
+        key, data_actions, n_samples, act_mask, policy_actions, noise_std
+    )
+    q = jax.vmap(q_fn, in_axes=(None, 0))(obs, actions)  # [S, B]
+    return cql_from_q(q, log_density, q_fn(obs, data_actions))
 
 
 def twin_cql_penalty(
-    q_member: Callable[[int], Callable[[jax.Array, jax.Array], jax.Array]],
-    obs: jax.Array,
-    data_actions: jax.Array,
+    q_sets: Callable[[jax.Array], jax.Array],
+    data_actions: jax.Array,  # [B, act_dim]
     key: jax.Array,
     n_samples: int,
     act_mask: jax.Array,
     policy_actions: Sequence[jax.Array] = (),
-) -> jax.Array:
-    """`cql_penalty` summed over the `N_CRITICS` twin critics (`q_member(k)` is critic k), each
-    with its own random draws (`fold_in(key, k)`): the MA-CQL term of DOM2, MA-CQL and OMAR.
-    `policy_actions` (shared by both critics) selects the mixed form, see `cql_penalty`."""
-    return sum(
-        cql_penalty(
-            q_member(k),
-            obs,
-            data_actions,
-            jax.random.fold_in(key, k),
-            n_samples,
-            act_mask,
-            policy_actions,
-        )
+) -> tuple[jax.Array, jax.Array]:
+    """`cql_penalty` summed over the `N_CRITICS` twin critics, each with its own random draws
+    (`fold_in(key, k)`): the MA-CQL term of DOM2, MA-CQL and OMAR. `policy_actions` (shared by
+    both critics) selects the mixed form, see `cql_penalty`.
+
+    `q_sets(actions [N_CRITICS, S, B, act_dim]) -> [N_CRITICS, S, B]` scores each critic's own
+    action sets at the batch's observations (`nets.critics.ensemble_q`): the data action and
+    every proposal go through the critics in that one call. Returns `(penalty, q_data)`, with
+    `q_data [N_CRITICS, B]` the critics' Q of the data action, which the TD loss reuses.
+    """
+    proposals = [
+        cql_proposals(jax.random.fold_in(key, k), data_actions, n_samples, act_mask, policy_actions)
         for k in range(N_CRITICS)
-    )
+    ]
+    actions = jnp.stack([a for a, _ in proposals])  # [N_CRITICS, S, B, act_dim]
+    log_density = jnp.stack([d for _, d in proposals])  # [N_CRITICS, S, B]
+    data = jnp.broadcast_to(data_actions, (N_CRITICS, 1, *data_actions.shape))
+    q = q_sets(jnp.concatenate([data, actions], axis=1))  # [N_CRITICS, 1 + S, B]
+    q_data = q[:, 0]
+    penalty = jax.vmap(cql_from_q)(q[:, 1:], log_density, q_data)  # critics
+    return jnp.sum(penalty), q_data
 
 
 def masked_mse(x: jax.Array, y: jax.Array, act_mask: jax.Array) -> jax.Array:

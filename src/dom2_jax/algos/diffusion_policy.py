@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from dom2_jax.config import DiffusionConfig
-from dom2_jax.nets.denoiser import NoiseNet
+from dom2_jax.nets.denoiser import NoiseNet, conditioned_noise_net
 from dom2_jax.nets.samplers import get_sampler
 from dom2_jax.nets.schedules import Schedule, make_schedule, q_sample
 
@@ -41,8 +41,10 @@ def make_diffusion_policy(config: DiffusionConfig, act_dim: int) -> DiffusionPol
         return net.init(key, act, jnp.zeros((1,), jnp.int32), obs)
 
     def sample(params, obs, key, mask):
+        eps = conditioned_noise_net(net, params, obs, schedule.n_steps)  # o's features once
+
         def eps_fn(x, t, o):
-            return net.apply(params, x, t, o)
+            return eps(x, t)
 
         shape = (obs.shape[0], act_dim)
         return sampler(eps_fn, schedule, obs, key, shape, config.n_sample_steps) * mask
@@ -55,7 +57,7 @@ def make_diffusion_policy(config: DiffusionConfig, act_dim: int) -> DiffusionPol
         t = jax.random.randint(t_key, (batch,), 0, schedule.n_steps)
         noise = jax.random.normal(noise_key, actions.shape) * mask
         noisy = q_sample(schedule, actions, t, noise) * mask
-        pred = net.apply(params, noisy, t, obs) * mask
+        pred = conditioned_noise_net(net, params, obs, schedule.n_steps)(noisy, t) * mask
         return jnp.sum((pred - noise) ** 2) / (batch * jnp.sum(mask))
 
     return DiffusionPolicy(net, schedule, init, sample, denoising_loss)

@@ -44,7 +44,7 @@ from dom2_jax.algos.common import (
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
 from dom2_jax.algos.diffusion_policy import make_diffusion_policy
 from dom2_jax.config import DOM2Config
-from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
+from dom2_jax.nets.critics import QNetwork, ensemble_q, init_ensemble
 
 
 @struct.dataclass
@@ -99,12 +99,19 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
 
     n = spec.n_agents
 
-    def q_values(critic, obs, own_action, joint_obs, joint_actions, j):
-        """`[2, B]`: Q of agent j's own action, decentralised or in the joint context."""
+    def q_sets(critic, obs, own_actions, joint_obs, joint_actions, j):
+        """`[2, S, B]`: Q of agent j's own action sets `[S, B, act_dim]` (or each critic's own,
+        `[2, S, B, act_dim]`), decentralised or in the joint context, in one batched call."""
         if not config.centralized_critic:
-            return apply_ensemble(critic_net, critic, obs, own_action)
-        joint = joint_actions.at[:, j].set(own_action).reshape(own_action.shape[0], -1)
-        return apply_ensemble(critic_net, critic, joint_obs, joint)
+            return ensemble_q(critic_net, critic, obs, own_actions)
+        lead = own_actions.shape[:-2]  # (S,) or (2, S)
+        joint = jnp.broadcast_to(joint_actions, (*lead, *joint_actions.shape))
+        joint = joint.at[..., j, :].set(own_actions)  # [..., B, n_agents, act_dim]
+        return ensemble_q(critic_net, critic, joint_obs, joint.reshape(*joint.shape[:-2], -1))
+
+    def q_values(critic, obs, own_action, joint_obs, joint_actions, j):
+        """`[2, B]`: Q of agent j's own action `[B, act_dim]`."""
+        return q_sets(critic, obs, own_action[None], joint_obs, joint_actions, j)[:, 0]
 
     def init_agent(key):
         k_actor, k_critic = jax.random.split(key)
@@ -144,16 +151,6 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             0,
         )
         target = jax.lax.stop_gradient(td_target(b.rewards, b.terminals, next_q, config.gamma))
-        q = q_values(critic, b.obs, b.actions, joint.obs, joint.actions, j)  # [2, B]
-        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-
-        def q_member(k):
-            member = jax.tree.map(lambda x: x[k], critic)
-            return lambda o, a: q_values(
-                jax.tree.map(lambda x: x[None], member), o, a, joint.obs, joint.actions, j
-            )[0]
-
-        cql = jnp.zeros(())
         if config.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
             proposals = ()
             if config.cql_form == "mujoco":  # current actor's samples at o and o', held fixed
@@ -164,9 +161,19 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
                         sample_actions(learner.actor, b.next_obs, k_next_o, mask),
                     )
                 )
-            cql = twin_cql_penalty(
-                q_member, b.obs, b.actions, k_cql, config.cql_samples, mask > 0, proposals
+            # the data action rides in the CQL term's batched critic call; TD reuses its Q
+            cql, q = twin_cql_penalty(
+                lambda a: q_sets(critic, b.obs, a, joint.obs, joint.actions, j),
+                b.actions,
+                k_cql,
+                config.cql_samples,
+                mask > 0,
+                proposals,
             )
+        else:
+            cql = jnp.zeros(())
+            q = q_values(critic, b.obs, b.actions, joint.obs, joint.actions, j)  # [2, B]
+        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
         loss = td + w.cql_alpha * cql
         return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
 

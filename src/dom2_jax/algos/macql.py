@@ -34,12 +34,10 @@ def cql_regulariser(n_samples: int, form: str = "uniform"):
     """Critic term: OMAR's CQL penalty summed over the twin critics, times `weights.cql_alpha`;
     `form="mujoco"` adds the current actor's noisy actions at o and o' as proposals."""
 
-    def term(q_member, batch, key, mask, weights, pi):
+    def term(q_sets, batch, key, mask, weights, pi):
         proposals = (pi(batch.obs), pi(batch.next_obs)) if form == "mujoco" else ()
-        cql = twin_cql_penalty(
-            q_member, batch.obs, batch.actions, key, n_samples, mask > 0, proposals
-        )
-        return weights.cql_alpha * cql, {"cql_penalty": cql}
+        cql, q_data = twin_cql_penalty(q_sets, batch.actions, key, n_samples, mask > 0, proposals)
+        return weights.cql_alpha * cql, {"cql_penalty": cql}, q_data
 
     return term
 

@@ -13,11 +13,13 @@ For every agent j (one set of networks, vmapped over the stacked agent axis, as 
 An algorithm module supplies only its own terms to `make_td3`:
 `actor_term(pi, q1, batch, key, mask, weights) -> (loss, aux)`, with `pi [B, act_dim]` the
 policy's (masked) actions and `q1(obs, actions) -> [B]` the first critic; and
-`critic_term(q_member, batch, key, mask, weights, pi) -> (loss, aux)`, with `q_member(k)` the
-k-th critic as such a function and `pi(obs) -> [B, act_dim]` the current actor's actions (held
-fixed; the CQL term's policy proposals). `weights` is the algorithm's traced loss-weight pytree
-(a sweep is a vmap over it). Padded action dimensions are masked out of the losses and zeroed in
-actions.
+`critic_term(q_sets, batch, key, mask, weights, pi) -> (loss, aux, q_data)`, with
+`q_sets(actions [2, S, B, act_dim]) -> [2, S, B]` the twin critics scoring action sets at the
+batch's observations in one call (`nets.critics.ensemble_q`), `pi(obs) -> [B, act_dim]` the
+current actor's actions (held fixed; the CQL term's policy proposals) and `q_data [2, B]` the
+critics' Q of the data action (the TD loss's; a CQL term computes it in its own batched call).
+`weights` is the algorithm's traced loss-weight pytree (a sweep is a vmap over it). Padded action
+dimensions are masked out of the losses and zeroed in actions.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dom2_jax.algos.common import N_CRITICS, clipped_adam, gradient_step, soft_u
 from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
 from dom2_jax.algos.online import smoothed_target_actions, td3_target
 from dom2_jax.nets.actors import DeterministicActor
-from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
+from dom2_jax.nets.critics import QNetwork, ensemble_q, init_ensemble
 
 ActorTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
 CriticTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
@@ -58,9 +60,9 @@ class TD3State:
     weights: Any  # the algorithm's loss weights (traced, so sweeps are vmaps)
 
 
-def no_critic_term(q_member, batch, key, mask, weights, pi):
+def no_critic_term(q_sets, batch, key, mask, weights, pi):
     """Plain TD3 critics: no regulariser."""
-    return jnp.float32(0.0), {}
+    return jnp.float32(0.0), {}, q_sets(batch.actions[None])[:, 0]
 
 
 def _select(use_new: jax.Array, new, old):
@@ -116,13 +118,14 @@ def make_td3(
         return TD3State(agents=agents, step=jnp.int32(0), weights=w)
 
     def critic_loss(critic, actor, b: AgentBatch, target, key, mask, w):
-        q = apply_ensemble(critic_net, critic, b.obs, b.actions)  # [2, B]
-        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-
         def pi(obs):
             return jax.lax.stop_gradient(policy(actor, obs, mask))
 
-        reg, aux = critic_term(lambda k: member(critic, k), b, key, mask, w, pi)
+        def q_sets(actions):
+            return ensemble_q(critic_net, critic, b.obs, actions)
+
+        reg, aux, q = critic_term(q_sets, b, key, mask, w, pi)  # q: [2, B] on the data
+        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
         return td + reg, {"td_loss": td, "q_data": jnp.mean(q), **aux}
 
     def actor_loss(actor, critic, b: AgentBatch, key, mask, w):
@@ -140,7 +143,7 @@ def make_td3(
             config.target_noise_clip,
             mask,
         )
-        next_q = apply_ensemble(critic_net, learner.critic_target, b.next_obs, next_a)  # [2, B]
+        next_q = ensemble_q(critic_net, learner.critic_target, b.next_obs, next_a[None])[:, 0]
         target = jax.lax.stop_gradient(td3_target(b.rewards, b.terminals, next_q, config.gamma))
         critic, critic_opt, c_loss, c_aux, c_norm = gradient_step(
             critic_loss,

@@ -1,6 +1,7 @@
 """Reverse-diffusion samplers, each one `lax.scan` over a reversed step index.
 
-`eps_fn(x [..., act_dim], t [...] int, cond) -> eps` is the noise prediction. Both samplers start
+`eps_fn(x [..., act_dim], t () int, cond) -> eps` is the noise prediction; `t` is the step,
+shared by every row (so a network can embed it once per step, `nets.denoiser`). Both samplers start
 from `x_N ~ N(0, I)`; gradients flow through every step (Diffusion-QL's Q term needs them).
 
 - `dpm_solver1`: first-order DPM-Solver, identical to deterministic DDIM in the VP
@@ -54,7 +55,7 @@ def dpm_solver1(
 
     def step(x, inputs):  # diffusion steps, most noisy first
         t, a_t, a_s = inputs
-        eps = eps_fn(x, jnp.full(shape[:-1], t), cond)
+        eps = eps_fn(x, t, cond)
         x0 = predict_x0(x, eps, a_t, clip)
         eps = (x - jnp.sqrt(a_t) * x0) / jnp.sqrt(1.0 - a_t)
         return jnp.sqrt(a_s) * x0 + jnp.sqrt(1.0 - a_s) * eps, None
@@ -82,7 +83,7 @@ def ddpm(
 
     def step(x, inputs):  # diffusion steps, most noisy first
         t, k = inputs
-        eps = eps_fn(x, jnp.full(shape[:-1], t), cond)
+        eps = eps_fn(x, t, cond)
         x0 = predict_x0(x, eps, abar[t], clip)
         mean = coef_x0[t] * x0 + coef_xt[t] * x
         noise = jnp.where(t > 0, jnp.exp(0.5 * log_var[t]), 0.0) * jax.random.normal(k, shape)

@@ -6,7 +6,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from dom2_jax.nets.mlp import ACTIVATIONS
+from dom2_jax.nets.mlp import ACTIVATIONS, dense
 
 
 def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
@@ -21,9 +21,18 @@ class TimeEmbedding(nn.Module):
     """sinusoidal(dim) -> Dense(2 dim) -> Mish -> Dense(dim)."""
 
     dim: int = 16
+    activation: str = "mish"
 
     @nn.compact
     def __call__(self, t: jax.Array) -> jax.Array:
         x = sinusoidal_embedding(t, self.dim)
-        x = ACTIVATIONS["mish"](nn.Dense(2 * self.dim)(x))
+        x = ACTIVATIONS[self.activation](nn.Dense(2 * self.dim)(x))
         return nn.Dense(self.dim)(x)
+
+
+def time_embedding_apply(
+    params: dict, t: jax.Array, dim: int, activation: str = "mish"
+) -> jax.Array:
+    """`TimeEmbedding(dim).apply({"params": params}, t)` as a plain function of its params."""
+    x = ACTIVATIONS[activation](dense(params["Dense_0"], sinusoidal_embedding(t, dim)))
+    return dense(params["Dense_1"], x)
