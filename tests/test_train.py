@@ -20,7 +20,7 @@ from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import write_dataset
 from dom2_jax.io.training import NonFiniteError, run_training
-from dom2_jax.train import make_train, make_train_data, seed_keys
+from dom2_jax.train import make_train, make_train_data, over_runs, seed_keys
 
 TINY = preset("tiny", level="random")
 
@@ -72,6 +72,20 @@ def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
         results.append(leaves(state.algo))
     for x, y in zip(*results, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+
+
+def test_runs_in_batches_equal_runs_side_by_side(program):
+    """`over_runs(..., run_batch=k)`: 3 seeds as groups of 2 (a full and a partial group) give
+    the vmapped program's results (to float32 rounding), and a bad batch size is refused."""
+    fns, data, chunk = program
+    states = jax.vmap(fns.init)(seed_keys(0, 3))
+    together, out_together = chunk(states, data)
+    grouped, out_grouped = jax.jit(over_runs(fns.train_chunk, 2))(states, data)
+    for x, y in zip(leaves(together.algo), leaves(grouped.algo), strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out_together.eval_returns, out_grouped.eval_returns, rtol=1e-5)
+    with pytest.raises(ValueError, match="run_batch must be >= 1"):
+        over_runs(fns.train_chunk, 0)
 
 
 def test_train_in_one_program_equals_chunks(program):

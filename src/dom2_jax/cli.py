@@ -124,6 +124,7 @@ def _train(args: argparse.Namespace) -> int:
         resume=args.resume,
         max_chunks=args.max_chunks,
         tensorboard=args.tensorboard,
+        run_batch=args.run_batch,
     )
     if "final" not in summary:  # a non-primary process of a multi-host run
         print(f"[dom2-jax] process {summary['process']} done; results in {summary['run_dir']}")
@@ -349,6 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="stop after this many chunks (resume later with --resume)",
+    )
+    train.add_argument(
+        "--run-batch",
+        type=int,
+        default=None,
+        help="train this many seeds side by side (vmapped) and the groups one after another, "
+        "in one program (default: all seeds at once). On a CPU whose cores one run already "
+        "fills (paper-size networks), 1 or 2 avoids the wider batch's larger working set; "
+        "results equal to float32 rounding",
     )
     train.set_defaults(func=_train)
     evaluate = sub.add_parser("eval", help="evaluate a trained run's checkpoint (every seed)")

@@ -28,7 +28,7 @@ from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import load_dataset
 from dom2_jax.io.metrics import MetricsWriter, write_json
 from dom2_jax.io.plots import learning_curve
-from dom2_jax.train import init_runs, make_train, make_train_data, run_labels
+from dom2_jax.train import init_runs, make_train, make_train_data, over_runs, run_labels
 
 
 class NonFiniteError(RuntimeError):
@@ -147,10 +147,13 @@ def run_training(
     max_chunks: int | None = None,
     progress: bool = True,
     tensorboard: bool = False,
+    run_batch: int | None = None,
 ) -> dict[str, Any]:
     """Train `config` on the dataset file; returns the run summary (also in summary.json).
 
     `tensorboard=True` also writes every metric row to `<run_dir>/tensorboard/` event files.
+    `run_batch`: runs (seeds x swept values) vmapped side by side, the groups one after another
+    (`train.over_runs`; None: all at once). An execution choice, not part of the config.
     """
     run_dir = Path(run_dir)
     env, env_params = make(config.env)
@@ -171,11 +174,16 @@ def run_training(
 
     states = init_runs(fns, config)  # runs: seeds x swept values
     sharding = seed_sharding(n_seeds)
+    if sharding is not None and run_batch is not None:
+        raise ValueError(
+            f"run_batch={run_batch}: batching runs applies on one device; with "
+            f"{len(jax.devices())} devices the runs are sharded over them instead"
+        )
     if sharding is not None:
         states = _place_states(states, sharding)
         if jax.process_count() > 1:
             data = place(data, NamedSharding(sharding.mesh, PartitionSpec()))  # replicated
-    train_chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))  # seeds
+    train_chunk = jax.jit(over_runs(fns.train_chunk, run_batch))  # runs
 
     checkpointer = Checkpointer(run_dir)
     start_step = checkpointer.latest_step() or 0
