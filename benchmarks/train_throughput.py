@@ -102,20 +102,21 @@ def random_dataset(path: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def jax_chunk(config, arrays):
-    """(compiled chunk, its arguments, compile seconds) for `config.train.n_seeds` vmapped seeds."""
+def jax_chunk(config, arrays, run_batch=None):
+    """(compiled chunk, its arguments, compile seconds) for `config.train.n_seeds` seeds, all
+    vmapped (`run_batch` None) or vmapped in groups of `run_batch`, the groups mapped."""
     import jax
     import jax.numpy as jnp
 
     from dom2_jax.envs import make
-    from dom2_jax.train import TrainData, make_train, seed_keys
+    from dom2_jax.train import TrainData, make_train, over_runs, seed_keys
 
     seeds = config.train.n_seeds
     env, params = make(ENV)
     fns = make_train(config, env, params)
     data = TrainData(**{k: jnp.asarray(v) for k, v in arrays.items()})
     states = jax.jit(jax.vmap(fns.init))(seed_keys(0, seeds))
-    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))  # seeds
+    chunk = jax.jit(over_runs(fns.train_chunk, run_batch))  # seeds
     compiled = None
 
     def compile_():
@@ -220,12 +221,14 @@ def memory_probe(side, name, seeds, updates, data_path, cache_dir) -> dict | Non
 # -- the benchmark --------------------------------------------------------------------------------
 
 
-def measure_case(name, seeds, arrays, reps, seconds, device, updates=None, batch=None):
+def measure_case(
+    name, seeds, arrays, reps, seconds, device, updates=None, batch=None, run_batch=None
+):
     import jax
 
     updates = updates or JAX_UPDATES.get((name, seeds), 10)
     config = run_config(name, seeds, updates, batch)
-    compiled, args, compile_s = jax_chunk(config, arrays)
+    compiled, args, compile_s = jax_chunk(config, arrays, run_batch)
     jax.block_until_ready(compiled(*args))  # warm-up
     memory = compiled.memory_analysis()
     xla_bytes = (
@@ -254,6 +257,7 @@ def measure_case(name, seeds, arrays, reps, seconds, device, updates=None, batch
     return {
         "preset": name,
         "seeds": seeds,
+        "run_batch": run_batch,
         "batch": config.algo.batch_size,
         "updates": updates,
         "torch_updates": torch_updates,
@@ -336,6 +340,11 @@ def main() -> None:
         "--batch-sizes", default="64,1024", help="extra batch sizes (1 seed); '' for none"
     )
     parser.add_argument("--batch-preset", default="cpu", help="preset of the batch-size sweep")
+    parser.add_argument(
+        "--grouped",
+        default="paper:8:2",
+        help="extra rows preset:seeds:group, seeds vmapped in groups (train --run-batch); ''",
+    )
     parser.add_argument("--quick", action="store_true", help="cpu preset, 1 seed, 2 reps")
     parser.add_argument(
         "--memory-presets", default="paper", help="presets whose rows get memory probes ('' none)"
@@ -378,6 +387,20 @@ def main() -> None:
                     f"{fmt_rate(r['theirs'])} seed-updates/s, compile {r['compile_s']:.1f} s",
                     flush=True,
                 )
+        grouped = []
+        for item in (g for g in args.grouped.split(",") if g):
+            name, seeds, group = item.split(":")
+            if name not in args.presets.split(","):
+                continue
+            r = measure_case(
+                name, int(seeds), arrays, args.reps, args.seconds, device, run_batch=int(group)
+            )
+            grouped.append(r)
+            print(
+                f"{name} x{seeds} in groups of {group}: dom2-jax {fmt_rate(r['ours'])}, PyTorch "
+                f"{fmt_rate(r['theirs'])} seed-updates/s",
+                flush=True,
+            )
         sweep = [r for r in results if (r["preset"], r["seeds"]) == (args.batch_preset, 1)]
         for batch in (int(b) for b in args.batch_sizes.split(",") if b):
             updates = max(2, JAX_UPDATES.get((args.batch_preset, 1), 10) * 256 // batch)
@@ -411,7 +434,9 @@ def main() -> None:
         "- task: mpe_spread, 3 agents, random-policy dataset (10k transitions, reweighted "
         "sampling), batch 256, 5 diffusion steps, DPM-Solver-1 with 5 steps, 10 CQL samples; "
         "'cpu' preset = 2 x 64 actor and critic MLPs, 'paper' = 3 x 256",
-        "- dom2-jax: `jit(vmap(train_chunk))`, seeds vmapped in one program, chunk = scan over "
+        "- dom2-jax: `jit(vmap(train_chunk))`, seeds vmapped in one program (rows 'in groups "
+        "of k': k seeds vmapped, the groups one after another in the same program, "
+        "`train.over_runs`, `train --run-batch k`), chunk = scan over "
         "the updates given, no evaluation; PyTorch: `benchmarks/pytorch_reference` (eager, "
         "agents looped in Python, seeds one after another), calibrated to "
         f"~{args.seconds:g} s per timing",
@@ -432,6 +457,10 @@ def main() -> None:
 
     lines += [row(r, f"{r['preset']} | {r['seeds']}") for r in results]
     lines += [
+        row(r, f"{r['preset']} | {r['seeds']}, vmapped in groups of {r['run_batch']}")
+        for r in grouped
+    ]
+    lines += [
         "",
         f"Matmul ceiling (float32 {n}x{n} @ {n}x{n}): at the start, best of 5, JAX "
         f"{ceiling:,.1f} GFLOP/s, PyTorch {torch_ceiling:,.1f} GFLOP/s. The percentages below "
@@ -450,7 +479,7 @@ def main() -> None:
         "peak RSS MB (+ above baseline) dom2-jax / PyTorch |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
+    for r in results + grouped:
         gf, plain = r["flops"] / 1e9, r["plain_flops"] / 1e9
         ours, theirs = gf * np.median(r["ours"]), plain * np.median(r["theirs"])
         mem = "n/a"
@@ -461,8 +490,11 @@ def main() -> None:
                 for m in (r["mem_jax"], r["mem_torch"])
             )
         pct = [f"{g:,.1f} ({100 * g / r['ceiling']:.0f}%)" for g in (ours, theirs)]
+        seeds = r["seeds"]
+        if r["run_batch"] is not None:
+            seeds = f"{seeds} (groups of {r['run_batch']})"
         lines.append(
-            f"| {r['preset']} | {r['seeds']} | {gf:.2f} / {plain:.2f} "
+            f"| {r['preset']} | {seeds} | {gf:.2f} / {plain:.2f} "
             f"({r['torch_flops'] / 1e9:.2f}) | "
             f"{pct[0]} | {pct[1]} | {r['ceiling']:,.0f} | {r['xla_bytes'] / 2**20:,.1f} | {mem} |"
         )
@@ -476,13 +508,28 @@ def main() -> None:
         f"the {args.memory_presets or 'no'} preset rows only (n/a: not probed). Where the "
         "time goes inside an update: the `update_phases` section.",
     ]
-    eight = [r for r in results if r["seeds"] == 8]
+    eight = [r for r in results + grouped if r["seeds"] == 8]
     paper = [r for r in results if r["preset"] == "paper"]
     if eight or paper:
         lines += ["", "Goals (measured, not asserted):"]
+
+    def label(r):
+        return r["preset"] + ("" if r["run_batch"] is None else f", groups of {r['run_batch']}")
+
     if eight:
-        got = ", ".join(f"{r['preset']} preset {ratio(r):.1f}x" for r in eight)
+        got = ", ".join(f"{label(r)} {ratio(r):.1f}x" for r in eight)
         lines.append(f"- dom2-jax >= 5x PyTorch for an 8-seed sweep: {got}")
+        ones = {r["preset"]: np.median(r["ours"]) for r in results if r["seeds"] == 1}
+        per_seed = ", ".join(
+            f"{label(r)} {np.median(r['ours']) / ones[r['preset']]:.2f}x"
+            for r in eight
+            if r["preset"] in ones
+        )
+        if per_seed:
+            lines.append(
+                "- 8 seeds no slower per seed than 1 (seed-updates/s of 8 seeds / of 1 seed; "
+                f"medians of separate rows): {per_seed}"
+            )
     if paper:
         got = ", ".join(
             f"{100 * r['flops'] / 1e9 * np.median(r['ours']) / r['ceiling']:.0f}% "
