@@ -6,7 +6,7 @@
 
 The default suite and its arguments are chosen so that the whole run fits in ~15 minutes on a
 2-core CPU at low load: env_throughput, train_throughput, update_phases, sampler_latency,
-algo_throughput, chunking_cost (these two with small arguments) and mish_cost.
+algo_throughput, chunking_cost (these two with small arguments), mish_cost and seed_batching.
 mabrax_throughput (four brax backends, ~9 minutes of compilation on 2 cores) runs only when
 named (`--with` or `--only`); its section of RESULTS.md stays as last written. Plots go to
 plots/ beside the RESULTS file. `--quick` gives every script its smoke-test arguments (a minute
@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["--updates", "20", "--chunks", "10", "--reps", "1"],
     ),
     "mish_cost": ([], ["--reps", "1", "--updates", "5", "--presets", "cpu"]),
+    "seed_batching": ([], QUICK),
 }
 EXTRA: dict[str, tuple[list[str], list[str]]] = {
     "mabrax_throughput": (

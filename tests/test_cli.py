@@ -32,6 +32,8 @@ def test_train_generates_missing_data_and_prints_scores(tmp_path):
         "tiny",
         "--seeds",
         "2",
+        "--run-batch",  # the seeds one after another in the program (train.over_runs)
+        "1",
         "--dataset",
         str(data),
         "--run-dir",
