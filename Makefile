@@ -53,7 +53,7 @@ fair: $(STAMP)
 	$(BIN)/python -m experiments.fair --preset fair
 	$(BIN)/python -m experiments.eta_sweep --preset fair
 
-# The CPU suite (benchmarks/run_all.py; ~7 min on 2 idle cores, ~16 min when other jobs load
+# The CPU suite (benchmarks/run_all.py; ~15 min on 2 idle cores, ~25 min when other jobs load
 # them) rewrites benchmarks/RESULTS.md and
 # benchmarks/plots/. PyTorch (the reference) is installed first when missing: TORCH pins the CPU
 # build; on a GPU machine pass e.g. TORCH=torch to get pip's default (CUDA) build.

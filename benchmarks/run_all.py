@@ -4,7 +4,7 @@
                                  [--with mabrax_throughput] [--quick]
     make bench            # the same, after installing the bench extra (CPU PyTorch)
 
-The default suite and its arguments are chosen so that the whole run fits in ~15 minutes on a
+The default suite and its arguments are chosen so that the whole run fits in ~15-25 minutes on a
 2-core CPU at low load: env_throughput, train_throughput, update_phases, sampler_latency,
 algo_throughput, chunking_cost (these two with small arguments), mish_cost and seed_batching.
 mabrax_throughput (four brax backends, ~9 minutes of compilation on 2 cores) runs only when
