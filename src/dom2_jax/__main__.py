@@ -19,6 +19,11 @@ def initialize_distributed(argv: list[str]) -> None:
     if args.distributed:
         import jax
 
+        # A multi-process CPU program loaded from the persistent compilation cache never joins
+        # its Gloo collectives (the all-gather of the results times out after 30 s; seen with
+        # jax 0.10.2 whenever a second run found the first one's programs cached), so
+        # multi-host runs compile afresh.
+        jax.config.update("jax_enable_compilation_cache", False)
         jax.distributed.initialize(
             coordinator_address=args.coordinator,
             num_processes=args.num_processes,

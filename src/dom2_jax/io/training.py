@@ -232,6 +232,9 @@ def run_training(
     for c in range(first_chunk, last_chunk):
         t0 = time.perf_counter()
         states, out = train_chunk(states, data)  # compiles on the first call
+        # dispatch is asynchronous: wait for this process's results before the barrier, so the
+        # barrier (not the all-gather's 30 s Gloo deadline) absorbs the processes' skew
+        out = jax.block_until_ready(out)
         wait_for_all_processes(f"dom2_jax-chunk-{c}")
         out = fetch(out)
         seconds = time.perf_counter() - t0
