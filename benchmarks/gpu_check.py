@@ -37,8 +37,9 @@ def train_command(run_dir: Path, sizes: dict, dataset: str | None) -> list[str]:
     return command + (["--dataset", dataset] if dataset else [])
 
 
-def chunk_seconds(run_dir: Path) -> list[float]:
-    """Wall seconds of each chunk, from the run's metrics (one row per evaluation)."""
+def chunk_seconds(run_dir: Path) -> tuple[list[float], dict[str, str]]:
+    """Wall seconds of each chunk, from the run's metrics (one row per evaluation), and the
+    last metrics row."""
     with open(run_dir / "metrics_seed0.csv") as f:
         rows = list(csv.DictReader(f))
     per_chunk: dict[int, float] = {}
