@@ -121,6 +121,20 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def xla_program_bytes(compiled) -> int:
+    """Arguments + outputs (less what they alias) + temporaries of a compiled program, from
+    XLA's memory analysis (0 where the backend gives none)."""
+    m = compiled.memory_analysis()
+    if m is None:
+        return 0
+    return (
+        m.argument_size_in_bytes
+        + m.output_size_in_bytes
+        - m.alias_size_in_bytes
+        + m.temp_size_in_bytes
+    )
+
+
 def jax_device() -> str:
     import jax
 

@@ -18,7 +18,14 @@ import tempfile
 
 import numpy as np
 
-from benchmarks.common import header, load_average, median_spread, timed, write_section
+from benchmarks.common import (
+    header,
+    load_average,
+    median_spread,
+    timed,
+    write_section,
+    xla_program_bytes,
+)
 from benchmarks.train_throughput import random_dataset, run_config
 
 # updates per timed chunk, per (preset, seeds): ~0.5-2 s per timing on 2 cores
@@ -44,13 +51,7 @@ def measure(name: str, arrays, reps: int, groups: list[int]) -> dict:
         fns = make_train(run_config(name, seeds, updates), env, params)
         states = jax.jit(jax.vmap(fns.init))(seed_keys(0, seeds))
         compiled = jax.jit(over_runs(fns.train_chunk, group)).lower(states, data).compile()
-        mem = compiled.memory_analysis()
-        mb = (
-            mem.argument_size_in_bytes
-            + mem.output_size_in_bytes
-            - mem.alias_size_in_bytes
-            + mem.temp_size_in_bytes
-        ) / 2**20
+        mb = xla_program_bytes(compiled) / 2**20
         jax.block_until_ready(compiled(states, data))  # warm-up
         programs[seeds, group] = (compiled, states, mb)
     rates = {k: [] for k in programs}

@@ -54,6 +54,7 @@ from benchmarks.common import (
     torch_matmul_gflops,
     torch_sync,
     write_section,
+    xla_program_bytes,
 )
 from benchmarks.flops import update_flops
 from dom2_jax.config import preset
@@ -230,15 +231,7 @@ def measure_case(
     config = run_config(name, seeds, updates, batch)
     compiled, args, compile_s = jax_chunk(config, arrays, run_batch)
     jax.block_until_ready(compiled(*args))  # warm-up
-    memory = compiled.memory_analysis()
-    xla_bytes = (
-        memory.argument_size_in_bytes
-        + memory.output_size_in_bytes
-        - memory.alias_size_in_bytes
-        + memory.temp_size_in_bytes
-        if memory is not None
-        else 0
-    )
+    xla_bytes = xla_program_bytes(compiled)
     torch_run = TorchRun(name, seeds, arrays, device, batch=batch)
     torch_run.run(1)  # warm-up of every seed's learner (allocations, first-call overheads)
     threads, per_update = pick_torch_threads(
