@@ -24,8 +24,7 @@ from benchmarks.common import (
     timed,
     write_section,
 )
-from dom2_jax.algos.registry import BUILDERS
-from dom2_jax.config import algo_configs, preset
+from dom2_jax.config import ALGORITHMS, preset
 from dom2_jax.data.generate import make_collect, to_dataset
 from dom2_jax.envs import make
 from dom2_jax.envs.rollout import random_policy
@@ -34,13 +33,11 @@ from dom2_jax.train import make_train, make_train_data, seed_keys
 
 def available() -> list[str]:
     """Registered algorithms whose module and config both exist (others are skipped)."""
-    configs = algo_configs()
-    out = []
-    for name, target in BUILDERS.items():
-        module = target.split(":")[0]
-        if name in configs and importlib.util.find_spec(module) is not None:
-            out.append(name)
-    return out
+    return [
+        name
+        for name, spec in ALGORITHMS.items()
+        if importlib.util.find_spec(spec.builder.split(":")[0]) is not None
+    ]
 
 
 def measure(config, env, params, dataset, reps):
@@ -67,7 +64,7 @@ def main() -> None:
         args.seeds, args.reps = [1], 1
     load = load_average()
     names = available()
-    skipped = sorted(set(BUILDERS) - set(names))
+    skipped = sorted(set(ALGORITHMS) - set(names))
     if args.algos:
         names = [a for a in names if a in args.algos]
     env, params = make("mpe_spread")

@@ -136,7 +136,7 @@ def _train(args: argparse.Namespace) -> int:
             v: [i for i, r in enumerate(summary["runs"]) if r[sweep] == v]
             for v in dict.fromkeys(r[sweep] for r in summary["runs"])
         }
-    how = reference_returns.AGGREGATION.get(env_name, "mean")
+    how = reference_returns.return_aggregation(env_name)
     for value, runs in groups.items():
         final = {k: np.asarray(v)[runs] for k, v in summary["reported"].items()}
         head = "" if value is None else f"[{sweep} = {value:g}] "
@@ -198,7 +198,7 @@ def _rollout(args: argparse.Namespace) -> int:
     returns = np.asarray(jax.block_until_ready(run(jax.random.key(args.seed))))
     elapsed = time.perf_counter() - start
     team = np.asarray(reference_returns.team_return(args.env, returns))
-    how = reference_returns.AGGREGATION.get(args.env, "mean")
+    how = reference_returns.return_aggregation(args.env)
     print(
         f"random policy on {args.env}, {args.num_envs} episodes x {n_steps} steps, seed {args.seed}"
     )

@@ -19,7 +19,6 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.data.reference_returns import team_return
 from dom2_jax.envs import shifts as shift_table
 from dom2_jax.envs.core import EnvParams, MultiAgentEnv
 from dom2_jax.envs.rollout import batch_returns
@@ -75,9 +74,9 @@ def evaluate_params(
     n_episodes: int,
     n_steps: int | None = None,
 ) -> jax.Array:
-    """`[n_params, n_episodes]` team returns (`reference_returns.team_return` of the env)."""
+    """`[n_params, n_episodes]` team returns (the env's `team_return`)."""
     returns = agent_returns(env, params_batch, act, key, n_episodes, n_steps)
-    return team_return(env.name, returns)
+    return env.team_return(returns)
 
 
 def evaluate_shifts(

@@ -36,21 +36,26 @@ def test_quantile_thresholds_repeat_the_top_eighth():
 
 def test_random_data_is_never_replicated():
     returns = np.random.default_rng(0).normal(size=(10, 3))
-    copies = agent_episode_copies(returns, "mpe_spread", "random", ReweightConfig())
-    assert np.all(copies == 1)
+    config = ReweightConfig()
+    thresholds = config.authors_thresholds("mpe_spread", "random")
+    assert np.all(agent_episode_copies(returns, config, thresholds) == 1)
 
 
 def test_each_agent_is_weighted_by_its_own_return():
     # 2 agents, 3 episodes: agent 0 clears 550 in episode 1, agent 1 in episode 2
     returns = np.array([[500.0, 500.0], [560.0, 500.0], [500.0, 630.0]])
-    copies = agent_episode_copies(returns, "mpe_spread", "expert", ReweightConfig())
+    thresholds = ReweightConfig().authors_thresholds("mpe_spread", "expert")
+    copies = agent_episode_copies(returns, ReweightConfig(), thresholds)
     np.testing.assert_array_equal(copies, [[1, 1], [3, 1], [1, 6]])
-    team = dataclasses.replace(ReweightConfig(), team_returns=True)  # mean: 500, 530, 565
+    team = dataclasses.replace(ReweightConfig(), team_returns=True)
+    mean = returns.mean(axis=-1)  # spread's team return: 500, 530, 565
     np.testing.assert_array_equal(
-        agent_episode_copies(returns, "mpe_spread", "expert", team), [[1, 1], [2, 2], [3, 3]]
+        agent_episode_copies(returns, team, thresholds, mean), [[1, 1], [2, 2], [3, 3]]
     )
+    with pytest.raises(ValueError, match="team="):
+        agent_episode_copies(returns, team, thresholds)
     off = ReweightConfig(enabled=False)
-    assert np.all(agent_episode_copies(returns, "mpe_spread", "expert", off) == 1)
+    assert np.all(agent_episode_copies(returns, off, thresholds) == 1)
 
 
 def _dataset(episode_rewards: np.ndarray, length: int = 5) -> Dataset:

@@ -1,7 +1,10 @@
-"""Algorithm name -> builder: every offline algorithm plugs into the one trainer through here.
+"""Build an offline algorithm from its config: every algorithm plugs into the one trainer here.
 
-A builder is `make(config, spec) -> Algorithm`; the config's class attribute `name` picks it.
-Modules are imported on first use so building one algorithm does not import the others.
+The algorithms themselves are registered once, in `dom2_jax.config.algorithms.ALGORITHMS` (one
+`AlgoSpec` each: name, config class, builder, presets, reweighting); config imports no algorithm
+code, so the builder is a `"module:function"` string, imported on first use (building one
+algorithm does not import the others). A builder is `make(config, spec) -> Algorithm`; the
+config's class attribute `name` picks it.
 """
 
 from __future__ import annotations
@@ -9,22 +12,17 @@ from __future__ import annotations
 import importlib
 
 from dom2_jax.algos.core import AgentSpec, Algorithm
+from dom2_jax.config.algorithms import ALGORITHMS
 
-BUILDERS: dict[str, str] = {
-    "dom2": "dom2_jax.algos.dom2:make_dom2",
-    "bc": "dom2_jax.algos.bc:make_bc",
-    "matd3bc": "dom2_jax.algos.matd3bc:make_matd3bc",
-    "macql": "dom2_jax.algos.macql:make_macql",
-    "omar": "dom2_jax.algos.omar:make_omar",
-    "masfbc": "dom2_jax.algos.masfbc:make_masfbc",
-    "madiffql": "dom2_jax.algos.madiffql:make_madiffql",
-}
+
+def builder(name: str):
+    """The builder `make(config, spec) -> Algorithm` of the algorithm `name` (imports it)."""
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; valid algorithms: {sorted(ALGORITHMS)}")
+    module, attr = ALGORITHMS[name].builder.split(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def make_algorithm(config, spec: AgentSpec) -> Algorithm:
     """Build the pure `(init, update, act)` of the algorithm `config.name` for `spec`."""
-    name = getattr(config, "name", None)
-    if name not in BUILDERS:
-        raise ValueError(f"unknown algorithm {name!r}; valid algorithms: {sorted(BUILDERS)}")
-    module, attr = BUILDERS[name].split(":")
-    return getattr(importlib.import_module(module), attr)(config, spec)
+    return builder(getattr(config, "name", None))(config, spec)

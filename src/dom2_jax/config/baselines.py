@@ -2,14 +2,15 @@
 
 Each is a frozen dataclass with a class attribute `name` (the `--algo` value), a `batch_size`
 field and a `for_task(env, level)` method; `preset(algo, name)` gives its `paper` / `cpu` /
-`tiny` values.
+`tiny` network-size presets (registered in `config.algorithms.ALGORITHMS`).
 
 Sources. The three TD3-based baselines are OMAR's benchmark (Pan et al., ICLR 2022; its release
 https://github.com/ling-pan/OMAR, `main.py` and `algorithms/maddpg.py`, read for notes.md 1.4,
 3 and 4.5): independent learners, 2 x 64 ReLU actor and twin critics, Adam 0.01, batch 1024,
 Polyak 0.01, gradient-norm clip 0.5 on MPE; on HalfCheetah `main.py` switches to 2 x 256, Adam
 3e-4, batch 256, Polyak 0.005. The `paper` preset sets `per_task`, and `for_task` then applies
-that MuJoCo row on every non-MPE env (OMAR ran only HalfCheetah). Per-algorithm values:
+that MuJoCo row on every env OMAR's release would run with its MuJoCo code
+(`tables.OMAR_SETTINGS`; OMAR ran only HalfCheetah). Per-algorithm values:
 MA-TD3+BC from TD3+BC (Fujimoto & Gu 2021: alpha 2.5, target noise 0.2 clipped at 0.5, policy
 delay 2, no action penalty, default last-layer init, plain critic input); MA-CQL and OMAR from
 OMAR's release (per-task `cql_alpha` and `omar_coe` tables, no target smoothing, an actor step
@@ -31,16 +32,9 @@ import typing
 from dataclasses import dataclass
 from functools import partial
 
-from dom2_jax.config import OMAR_CQL_ALPHA, DOM2Config, require
-
-# OMAR's per-(task, level) weight of the imitation term of its actor loss (`omar_coe` in
-# `env_config_map`, algorithms/maddpg.py of its release; HalfCheetah-v2 -> halfcheetah_2x3).
-OMAR_COE: dict[str, dict[str, float]] = {
-    "mpe_spread": {"random": 1.0, "medium-replay": 1.0, "medium": 1.0, "expert": 1.0},
-    "mpe_tag": {"random": 0.9, "medium-replay": 0.9, "medium": 0.7, "expert": 0.9},
-    "mpe_world": {"random": 1.0, "medium-replay": 0.7, "medium": 0.1, "expert": 0.9},
-    "halfcheetah_2x3": {"random": 1.0, "medium-replay": 0.9, "medium": 0.7, "expert": 0.5},
-}
+from dom2_jax.config.dom2 import NETWORK_PRESETS, DOM2Config
+from dom2_jax.config.tables import OMAR_COE, OMAR_CQL_ALPHA, omar_settings
+from dom2_jax.config.validation import require
 
 # OMAR's main.py overrides for HalfCheetah-v2 (the `paper` preset's values on MuJoCo envs).
 MUJOCO_PAPER_ROW: dict[str, typing.Any] = {
@@ -59,7 +53,8 @@ SEARCH_UPDATES = ("softmax", "elites")
 
 
 def _is_mpe(env_name: str) -> bool:
-    return env_name.startswith("mpe_")
+    """Whether OMAR's release runs `env_name` with its MPE code (`tables.OMAR_SETTINGS`)."""
+    return omar_settings(env_name) == "mpe"
 
 
 @dataclass(frozen=True)
@@ -261,8 +256,6 @@ class OMARConfig(MACQLConfig):
         return out if coe is None else dataclasses.replace(out, omar_coe=coe)
 
 
-CONFIGS: tuple[type, ...] = (BCConfig, MATD3BCConfig, MACQLConfig, OMARConfig)
-
 # `cpu`: minutes for 10k updates on 2 cores; `tiny`: tests (the search shrinks with it).
 _CPU = {"hidden": (64, 64), "batch_size": 256}
 _TINY = {"hidden": (16,), "batch_size": 8}
@@ -275,7 +268,7 @@ _TINY_EXTRA = {
 def preset(algo: str, name: str):
     """`paper` (the papers' and OMAR benchmark's values, MuJoCo row via `for_task`), `cpu`
     (2 x 64, batch 256) or `tiny` (tests) config of the baseline `algo`."""
-    classes = {c.name: c for c in CONFIGS}
+    classes = {c.name: c for c in (BCConfig, MATD3BCConfig, MACQLConfig, OMARConfig)}
     if algo not in classes:
         raise ValueError(f"unknown algorithm {algo!r}; valid: {sorted(classes)}")
     cls = classes[algo]
@@ -285,4 +278,4 @@ def preset(algo: str, name: str):
         return cls(**_CPU)
     if name == "tiny":
         return cls(**_TINY, **_TINY_EXTRA.get(algo, {}))
-    raise ValueError(f"unknown preset {name!r}; valid presets: ['paper', 'cpu', 'tiny']")
+    raise ValueError(f"unknown preset {name!r}; valid presets: {list(NETWORK_PRESETS)}")

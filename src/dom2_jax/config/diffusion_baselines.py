@@ -2,7 +2,7 @@
 
 Each is a frozen dataclass with a class attribute `name` (the `--algo` value), a `batch_size`
 field and a `for_task(env, level)` method; `preset(algo, name)` gives its `paper` / `cpu` /
-`tiny` values.
+`tiny` network-size presets (registered in `config.algorithms.ALGORITHMS`).
 
 - `MADiffQLConfig` (MA-Diffusion-QL, the reviewers' "DOM2 minus its changes"): DOM2's config
   (it subclasses `DOM2Config`, so every other value and its source is DOM2's) with no CQL term and
@@ -22,7 +22,14 @@ import typing
 from dataclasses import dataclass, field
 from functools import partial
 
-from dom2_jax.config import PRESETS, SAMPLERS, DiffusionConfig, DOM2Config, algo_preset, require
+from dom2_jax.config.dom2 import (
+    NETWORK_PRESETS,
+    SAMPLERS,
+    DiffusionConfig,
+    DOM2Config,
+    dom2_preset,
+)
+from dom2_jax.config.validation import require
 
 
 def _ddpm_diffusion() -> DiffusionConfig:
@@ -112,8 +119,6 @@ class MASfBCConfig:
         return self
 
 
-CONFIGS: tuple[type, ...] = (MADiffQLConfig, MASfBCConfig)
-
 # MA-SfBC `cpu`: DOM2's cpu sizes (2 x 64 nets, batch 256, N = 5 steps) and actor step size
 # (3e-4: SfBC's 1e-4 is for ~100x more samples than 10k updates of 256), 8 backup samples;
 # `tiny`: tests.
@@ -139,13 +144,14 @@ _SFBC_PRESETS = {
 def preset(algo: str, name: str):
     """`paper` / `cpu` / `tiny` config of `madiffql` (DOM2's preset of that name without CQL and
     with the DDPM sampler) or `masfbc` (`_SFBC_PRESETS`)."""
-    if algo not in {c.name for c in CONFIGS}:
-        raise ValueError(f"unknown algorithm {algo!r}; valid: {[c.name for c in CONFIGS]}")
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; valid presets: {list(PRESETS)}")
+    names = [MADiffQLConfig.name, MASfBCConfig.name]
+    if algo not in names:
+        raise ValueError(f"unknown algorithm {algo!r}; valid: {names}")
+    if name not in NETWORK_PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {list(NETWORK_PRESETS)}")
     if algo == "masfbc":
         return MASfBCConfig(**_SFBC_PRESETS[name])
-    dom2 = algo_preset("dom2", name)
+    dom2 = dom2_preset(name)
     values = {f.name: getattr(dom2, f.name) for f in dataclasses.fields(dom2)}
     values["diffusion"] = dataclasses.replace(dom2.diffusion, sampler="ddpm")
     return MADiffQLConfig(**{**values, "cql_alpha": 0.0, "cql_samples": 0})

@@ -1,53 +1,16 @@
-"""`ReweightConfig`: DOM2's trajectory reweighting, and the authors' thresholds per task.
+"""`ReweightConfig`: DOM2's trajectory reweighting, and the lookup of the authors' thresholds.
 
-Re-exported by `dom2_jax.config`; the rule itself is `dom2_jax.data.reweight`.
+Re-exported by `dom2_jax.config`; the thresholds are `config.tables.AUTHORS_THRESHOLDS`, the rule
+itself is `dom2_jax.data.reweight`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dom2_jax.config.tables import AUTHORS_QUANTILES, AUTHORS_THRESHOLDS
 from dom2_jax.config.validation import require
 
-# The DOM2 authors' replication thresholds per (task, level), read from their later release
-# (lizr16/OM2P, utils/buffer.py, `load_batch_data_adaptive`; notes.md section 2): an episode gets
-# one extra copy per threshold its agent's own return strictly exceeds. "absolute" thresholds are
-# returns on OMAR's scale, which all four envs' datasets are on (spread and HalfCheetah by their
-# experts, tag and world by the calibrated prey of issue 14, whose experts reach OMAR's expert
-# returns), so the table is the authors' as released. Random data is never replicated.
-AUTHORS_QUANTILES = (0.5, 0.75, 0.875, 0.875)
-AUTHORS_THRESHOLDS: dict[str, dict[str, tuple[str, tuple[float, ...]]]] = {
-    "mpe_spread": {
-        "expert": ("absolute", (525.0, 550.0, 575.0, 600.0, 625.0)),
-        "medium": ("absolute", tuple(float(x) for x in range(200, 551, 50))),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-        # ours (issue 14): two expert teams on OMAR's scale (546 and 577 with their noise), so
-        # the authors' expert thresholds
-        "expert-mix": ("absolute", (525.0, 550.0, 575.0, 600.0, 625.0)),
-    },
-    "mpe_tag": {
-        "expert": ("absolute", (200.0, 250.0, 300.0, 350.0, 400.0)),
-        "medium": ("absolute", (100.0, 150.0, 200.0, 250.0, 300.0)),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-    },
-    "mpe_world": {
-        "expert": ("absolute", (75.0, 100.0, 125.0, 150.0, 175.0)),
-        "medium": ("quantile", AUTHORS_QUANTILES),
-        "medium-replay": ("quantile", AUTHORS_QUANTILES),
-        "random": ("absolute", ()),
-    },
-    "halfcheetah_2x3": {
-        "expert": ("absolute", (3800.0, 3850.0, 3900.0, 3950.0, 4000.0)),
-        "medium": ("absolute", (1800.0, 1850.0, 1900.0, 1950.0, 2000.0)),
-        "medium-replay": ("absolute", (100.0, 300.0, 500.0, 1000.0, 1500.0)),
-        "random": ("absolute", ()),
-    },
-    # not the authors' (they never ran the xor game, issue 14): their quantile fallback, and their
-    # convention of no copies on random data
-    "xor": {"mixed": ("quantile", AUTHORS_QUANTILES), "random": ("absolute", ())},
-}
 REWEIGHT_RULES = ("authors", "quantile")
 THRESHOLD_KINDS = ("absolute", "quantile")
 
@@ -110,7 +73,7 @@ class ReweightConfig:
             return "quantile", AUTHORS_QUANTILES  # an env the authors never ran
         if level not in table:
             raise ValueError(
-                f"reweight: no authors' thresholds for {env_name}/{level} (config.reweighting."
+                f"reweight: no authors' thresholds for {env_name}/{level} (config.tables."
                 f"AUTHORS_THRESHOLDS has levels {sorted(table)}); pass thresholds= or "
                 "rule='quantile'"
             )

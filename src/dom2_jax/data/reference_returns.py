@@ -1,38 +1,32 @@
 """Reference returns for the normalised score `100 * (R - R_random) / (R_expert - R_random)`.
 
-One table per source. `OMAR` holds the constants of the OMAR paper (Appendix B.1), which the DOM2
-paper's MPE and HalfCheetah scores use; they were measured on OMAR's simulators and datasets, so
-they only mean something for returns aggregated the same way (`team_return`). Our own datasets'
-random/expert returns are added by the datasets issue.
+One table per source. `OMAR` holds the constants of the OMAR paper (Appendix B.1,
+`config.tables.OMAR_REFERENCE_RETURNS`), which the DOM2 paper's MPE and HalfCheetah scores use;
+they were measured on OMAR's simulators and datasets, so they only mean something for returns
+aggregated the same way: the env's `team_return` (its class's `return_aggregation`). Our own
+datasets' random/expert returns are recorded beside them (`io.generation`).
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
-# env name -> (random, expert) episode return
-OMAR: dict[str, tuple[float, float]] = {
-    "mpe_spread": (159.8, 516.8),
-    "mpe_tag": (-4.1, 185.6),
-    "mpe_world": (-6.8, 79.5),
-    "halfcheetah_2x3": (-284.0, 3568.8),
-}
+from dom2_jax.config.tables import OMAR_REFERENCE_RETURNS
+from dom2_jax.envs import env_class
 
-# How OMAR turns per-agent returns into one number: spread averages the agents' returns; tag and
-# world report predator 0's (all predators share the reward); HalfCheetah's reward is shared.
-AGGREGATION: dict[str, str] = {
-    "mpe_spread": "mean",
-    "mpe_tag": "agent0",
-    "mpe_world": "agent0",
-    "halfcheetah_2x3": "agent0",
-}
+OMAR: dict[str, tuple[float, float]] = OMAR_REFERENCE_RETURNS
+"""env name -> (random, expert) episode return of the OMAR paper."""
+
+
+def return_aggregation(env_name: str) -> str:
+    """How the env called `env_name` aggregates its agents' returns (its class's fact)."""
+    return env_class(env_name).return_aggregation
 
 
 def team_return(env_name: str, returns: jnp.ndarray) -> jnp.ndarray:
-    """Aggregate per-agent returns `[..., n_agents]` as the protocol does (default: mean)."""
-    if AGGREGATION.get(env_name, "mean") == "agent0":
-        return returns[..., 0]
-    return returns.mean(axis=-1)
+    """Per-agent returns `[..., n_agents]` aggregated as the env called `env_name` does
+    (`MultiAgentEnv.team_return` of its class; with an env at hand, call `env.team_return`)."""
+    return env_class(env_name).team_return(returns)
 
 
 def normalized_score(env_name: str, team: jnp.ndarray, table: dict = OMAR) -> jnp.ndarray:

@@ -8,9 +8,12 @@ episode's `c_e`, which is what this module computes (no array is copied). Two ru
 - `authors`: the DOM2 authors' rule. Agent j's copies of episode e are
   `1 + sum_k [R_ej > th_k]` with `R_ej` agent j's own return, so every agent has its own
   weights (`[n_agents, T]`); thresholds are absolute returns or return quantiles
-  (`config.AUTHORS_THRESHOLDS`), none on random data.
+  (`config.tables.AUTHORS_THRESHOLDS`), none on random data.
 - `quantile`: our earlier rule on the team return, shared by all agents (`[T]`):
   `1 + sum_k extra_k [R_e >= quantile_k(R)]`.
+
+The rules take the episode returns they weigh (per agent, and the team's as the env aggregates
+them); only `transition_weights` looks up the env's aggregation and the (env, level) thresholds.
 
 `effective_sample_size` is Kish's `(sum w)^2 / sum w^2` as a fraction of the transitions: how
 much of the dataset the reweighted sampling effectively uses.
@@ -24,7 +27,7 @@ import numpy as np
 
 from dom2_jax.config import ReweightConfig
 from dom2_jax.data.dataset import Dataset, episode_returns
-from dom2_jax.data.reference_returns import team_return
+from dom2_jax.envs import env_class
 
 
 def episode_copies(team_returns: np.ndarray, config: ReweightConfig) -> np.ndarray:
@@ -52,22 +55,34 @@ def threshold_copies(returns: np.ndarray, kind: str, thresholds: tuple[float, ..
     return copies
 
 
+def needs_team_returns(config: ReweightConfig) -> bool:
+    """Whether `config`'s rule weighs the team return (else only each agent's own)."""
+    return config.enabled and (config.rule == "quantile" or config.team_returns)
+
+
 def agent_episode_copies(
-    returns: np.ndarray, env_name: str, level: str, config: ReweightConfig
+    returns: np.ndarray,
+    config: ReweightConfig,
+    thresholds: tuple[str, tuple[float, ...]] = ("absolute", ()),
+    team: np.ndarray | None = None,
 ) -> np.ndarray:
     """`[n_episodes, n_agents]` copies of each episode for each agent's sampling distribution.
 
-    `returns` are per-agent episode returns `[n_episodes, n_agents]`.
+    `returns` are per-agent episode returns `[n_episodes, n_agents]`; `thresholds` the `authors`
+    rule's (kind, thresholds) (`ReweightConfig.authors_thresholds`); `team` the team returns
+    `[n_episodes]` (the env's `team_return`), needed when `needs_team_returns(config)`.
     """
     n_episodes, n_agents = returns.shape
     if not config.enabled:
         return np.ones((n_episodes, n_agents))
+    if needs_team_returns(config) and team is None:
+        raise ValueError(f"reweight rule {config.rule!r} on team returns: pass team=")
     if config.rule == "quantile":
-        team = np.asarray(team_return(env_name, returns))
+        team = np.asarray(team)
         return np.repeat(episode_copies(team, config)[:, None], n_agents, axis=1)
-    kind, thresholds = config.authors_thresholds(env_name, level)
+    kind, thresholds = thresholds
     if config.team_returns:
-        team = np.asarray(team_return(env_name, returns))
+        team = np.asarray(team)
         return np.repeat(threshold_copies(team, kind, thresholds)[:, None], n_agents, axis=1)
     return np.stack(
         [threshold_copies(returns[:, j], kind, thresholds) for j in range(n_agents)], axis=1
@@ -80,8 +95,16 @@ def transition_weights(
     """Sampling weight of every transition, normalised to sum 1 per distribution.
 
     `[n_agents, T]` when each agent has its own distribution (`config.per_agent`), else `[T]`.
+    The env's `team_return` and the (env, level) thresholds of `config` weigh the episodes.
     """
-    copies = agent_episode_copies(episode_returns(dataset), env_name, level, config)
+    returns = episode_returns(dataset)
+    team = env_class(env_name).team_return(returns) if needs_team_returns(config) else None
+    thresholds = (
+        config.authors_thresholds(env_name, level)
+        if config.enabled and config.rule == "authors"
+        else ("absolute", ())
+    )
+    copies = agent_episode_copies(returns, config, thresholds, team)
     weights = copies[np.asarray(dataset.episode_ids)].T  # [n_agents, T]
     weights = weights / weights.sum(axis=1, keepdims=True)
     return (weights if config.per_agent else weights[0]).astype(np.float32)

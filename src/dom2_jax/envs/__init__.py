@@ -4,6 +4,10 @@ Overrides are either static options of the env's constructor (e.g. `protocol="mp
 `opponent=...`) or fields of its params dataclass (e.g. `dt=0.05`, `damping=...`); a params
 override must have the default field's shape. `params=` passes a whole params object.
 Factories are imported lazily, so `import dom2_jax.envs` does not import brax.
+
+An env's facts (return aggregation, family, scripted opponents, episode length) are attributes of
+its class (`core.MultiAgentEnv`), readable without building it: `env_class(name).family`. A new
+env is its class (facts included) plus one `_REGISTRY` entry or `register` call.
 """
 
 from __future__ import annotations
@@ -59,6 +63,18 @@ def _factory(name: str):
     return getattr(importlib.import_module(module), attr)
 
 
+def env_class(name: str) -> type[MultiAgentEnv]:
+    """The class of the env called `name` (its facts without building it; imports its module).
+
+    A factory that is not a class names its class in an `env_class` attribute (`mabrax`).
+    """
+    factory = _factory(name)
+    cls = factory if isinstance(factory, type) else getattr(factory, "env_class", None)
+    if cls is None:
+        raise TypeError(f"{name}: factory {_REGISTRY[name]} is not a class and has no env_class")
+    return cls
+
+
 def make(name: str, **overrides: Any) -> tuple[MultiAgentEnv, EnvParams]:
     """Build the env called `name` and its default params, with `overrides` applied."""
     factory = _factory(name)
@@ -82,6 +98,7 @@ __all__ = [
     "EnvParams",
     "EnvState",
     "MultiAgentEnv",
+    "env_class",
     "make",
     "register",
     "registered_names",

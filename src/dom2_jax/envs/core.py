@@ -43,17 +43,51 @@ class EnvParams:
     max_steps: jax.Array  # () int32, episode length (time-limit truncation)
 
 
+AGGREGATIONS = ("mean", "agent0")
+
+
+def aggregate_returns(aggregation: str, returns: jax.Array) -> jax.Array:
+    """Per-agent returns `[..., n_agents]` -> `[...]`: their mean, or agent 0's (`AGGREGATIONS`)."""
+    if aggregation == "agent0":
+        return returns[..., 0]
+    if aggregation == "mean":
+        return returns.mean(axis=-1)
+    raise ValueError(f"unknown return aggregation {aggregation!r}; valid: {AGGREGATIONS}")
+
+
 class MultiAgentEnv(abc.ABC):
     """Subclasses implement `default_params`, `_reset`, `_step` and `observe`.
 
     `reset`/`step` here add what every env shares: the time limit, the terminated/truncated split
-    and trace-time checks of the action array.
+    and trace-time checks of the action array. The env's facts are class attributes, read without
+    building the env (`dom2_jax.envs.env_class(name).return_aggregation`); a subclass overrides
+    the defaults below where it differs.
     """
 
     name: str
     n_agents: int
     obs_sizes: tuple[int, ...]  # true observation size per agent
     act_sizes: tuple[int, ...]  # true action size per agent
+
+    # ----- facts --------------------------------------------------------------------------------
+    family: str = "other"
+    """The simulator family ("mpe", "mabrax", "matrix"): envs that share code and conventions."""
+    return_aggregation: str = "mean"
+    """How the protocol makes one number of the agents' returns (`team_return`): "mean" over the
+    agents, or "agent0", agent 0's (OMAR's: tag and world report predator 0's, all predators
+    sharing the reward; HalfCheetah's reward is shared)."""
+    n_opponents: int = 0
+    """Scripted agents after the learners (the prey of tag and world), moved by `opponent`."""
+    opponents: tuple[str, ...] = ()
+    """Names of the scripted opponent policies the env's `opponent=` option accepts."""
+    episode_length: int = 1
+    """Steps of an episode (the default `params.max_steps`, the time limit)."""
+
+    @classmethod
+    def team_return(cls, returns: jax.Array) -> jax.Array:
+        """Per-agent returns `[..., n_agents]` as one team return `[...]` (`return_aggregation`;
+        a class method, so `envs.env_class(name).team_return` needs no env built)."""
+        return aggregate_returns(cls.return_aggregation, returns)
 
     # ----- to implement -------------------------------------------------------------------------
     @abc.abstractmethod

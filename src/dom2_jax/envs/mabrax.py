@@ -57,6 +57,10 @@ class MaBraxParams(EnvParams):
 class MaBraxEnv(MultiAgentEnv):
     """A MaMuJoCo-style split of a brax task; see the module docstring."""
 
+    family = "mabrax"
+    return_aggregation = "agent0"  # the single-agent reward, shared by every agent
+    episode_length = EPISODE_LENGTH
+
     def __init__(
         self,
         name: str,
@@ -106,7 +110,7 @@ class MaBraxEnv(MultiAgentEnv):
     def default_params(self) -> MaBraxParams:
         sys = self.base_sys
         return MaBraxParams(
-            max_steps=jnp.int32(EPISODE_LENGTH),
+            max_steps=jnp.int32(self.episode_length),
             mass_scale=jnp.ones((sys.num_links(),), jnp.float32),
             friction_scale=jnp.ones((sys.geom_friction.shape[0],), jnp.float32),
             gear_scale=jnp.ones((sys.act_size(),), jnp.float32),
@@ -231,6 +235,7 @@ def _factory(name: str):
         return MaBraxEnv(name, obsk=obsk, global_obs=global_obs, backend=backend)
 
     factory.__name__ = factory.__qualname__ = name
+    factory.env_class = MaBraxEnv  # its facts, read without building (`envs.env_class`)
     factory.__doc__ = (
         f"`{name}`: static options `obsk` (default {SPLITS[name].obsk}), `global_obs` (default "
         f"{SPLITS[name].global_obs}), `backend` (default {DEFAULT_BACKEND!r}; one of {BACKENDS})."

@@ -10,7 +10,7 @@ Each `Shift` is data: a tuple of `Edit`s, each scaling (or setting) one params f
 of entities. MPE entities are ordered learners, scripted opponents (the prey), landmarks; per-agent
 fields (`accel`, `max_speed`, `mass`) cover the first two groups, per-entity fields (`size`,
 `collide`, `spawn_range`) all three. Group indices come from the params' shapes and the env's
-number of scripted opponents (`N_OPPONENTS`), so `apply` needs only the params.
+number of scripted opponents (its class's `n_opponents`), so `apply` needs only the params.
 
 The 30 settings (8 per MPE task, 6 for HalfCheetah 2x3):
 
@@ -32,16 +32,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dom2_jax.envs import env_class
 from dom2_jax.envs.core import replace_params
 
 UNSHIFTED = "unshifted"
 
-# env -> (params class name, number of scripted opponents after the learners; None: not MPE)
-ENVS: dict[str, tuple[str, int | None]] = {
-    "mpe_spread": ("SpreadParams", 0),
-    "mpe_tag": ("TagParams", 1),
-    "mpe_world": ("WorldParams", 1),
-    "halfcheetah_2x3": ("MaBraxParams", None),
+# env -> (params class name, its settings: the MPE ones or the MaMuJoCo ones). How many scripted
+# opponents follow the learners is the env's fact (`n_opponents`), read from its class.
+ENVS: dict[str, tuple[str, str]] = {
+    "mpe_spread": ("SpreadParams", "mpe"),
+    "mpe_tag": ("TagParams", "mpe"),
+    "mpe_world": ("WorldParams", "mpe"),
+    "halfcheetah_2x3": ("MaBraxParams", "mabrax"),
 }
 GROUPS = ("all", "learners", "learner0", "opponents", "landmarks")
 PER_AGENT_FIELDS = ("accel", "max_speed", "mass")  # [n_all_agents]: no landmark entries
@@ -98,7 +100,7 @@ def _mpe_shifts(env: str) -> list[Shift]:
             ),
         )
     )
-    if ENVS[env][1]:  # a prey moves: shift its speed
+    if env_class(env).n_opponents:  # a prey moves: shift its speed
         for k in (0.75, 1.25):
             shifts.append(
                 Shift(
@@ -151,7 +153,7 @@ def _mabrax_shifts(env: str) -> list[Shift]:
 SHIFTS: tuple[Shift, ...] = tuple(
     s
     for env in ENVS
-    for s in (_mpe_shifts(env) if ENVS[env][1] is not None else _mabrax_shifts(env))
+    for s in (_mpe_shifts(env) if ENVS[env][1] == "mpe" else _mabrax_shifts(env))
 )
 
 
@@ -174,9 +176,9 @@ def _indices(env: str, group: str, field: str, params: Any) -> np.ndarray | slic
     """Indices of `group` in `params.<field>` (static: from the params' shapes)."""
     if group == "all":
         return slice(None)
-    n_opponents = ENVS[env][1]
-    if n_opponents is None:
+    if ENVS[env][1] != "mpe":
         raise ValueError(f"{env}: entity group {group!r} exists only in MPE envs")
+    n_opponents = env_class(env).n_opponents
     n_all_agents = params.accel.shape[-1]
     n_learners = n_all_agents - n_opponents
     if group == "landmarks" and field in PER_AGENT_FIELDS:

@@ -23,7 +23,7 @@ What the name-keyed tables give xor: their defaults (no entries), i.e. `mean` re
 (both agents get the same reward, so mean = agent 0's), no OMAR reference returns (scores are raw
 returns, already in [0, 1]), the default CQL weight 5 (DOM2, MA-CQL, OMAR) with the non-MPE
 `mujoco` CQL proposal, OMAR's default imitation weight, no environment shifts (`envs.shifts`
-refuses the name); and one entry of ours in `config.reweighting.AUTHORS_THRESHOLDS`: the authors'
+refuses the name); and one entry of ours in `config.tables.AUTHORS_THRESHOLDS`: the authors'
 quantiles on `mixed`, no copies on `random` (their convention for random data).
 """
 
@@ -60,6 +60,9 @@ def xor_reward(actions: jax.Array, sharpness: jax.Array | float = DEFAULT_SHARPN
 class XorEnv(MultiAgentEnv):
     """Two agents, one 1-D action each, one step per episode, a shared XOR-type reward."""
 
+    family = "matrix"
+    episode_length = 1
+
     def __init__(self):
         self.name = "xor"
         self.n_agents = 2
@@ -68,7 +71,7 @@ class XorEnv(MultiAgentEnv):
 
     def default_params(self) -> XorParams:
         return XorParams(
-            max_steps=jnp.asarray(1, jnp.int32),
+            max_steps=jnp.asarray(self.episode_length, jnp.int32),
             sharpness=jnp.asarray(DEFAULT_SHARPNESS, jnp.float32),
         )
 

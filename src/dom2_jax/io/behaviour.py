@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from dom2_jax.algos.online import MATD3Config, behaviour_policy, make_matd3
 from dom2_jax.algos.online.config import behaviour_preset
 from dom2_jax.algos.online.replay import newest_indices
-from dom2_jax.data.reference_returns import AGGREGATION, OMAR, team_return
+from dom2_jax.data.reference_returns import OMAR, return_aggregation, team_return
 from dom2_jax.envs import make
 from dom2_jax.envs.mpe.all_agents import AllAgentsEnv
 from dom2_jax.envs.mpe.opponents import mlp_opponent
@@ -162,7 +162,7 @@ def _stats(env_name: str, returns, n_episodes: int, agents: slice | None = None)
         "mean_return": float(team.mean()),
         "std_return": float(team.std()),
         "n_episodes": n_episodes,
-        "aggregation": AGGREGATION.get(env_name, "mean"),
+        "aggregation": return_aggregation(env_name),
         "per_agent_mean_return": np.asarray(returns).mean(axis=0).round(3).tolist(),
     }
 

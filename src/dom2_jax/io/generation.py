@@ -19,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dom2_jax.config import levels_for
+from dom2_jax.config.tables import OMAR_MEDIUM_REPLAY_SIZES, PAPER_SIZES
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import episode_returns, subsample_episodes
 from dom2_jax.data.generate import concatenate, make_collect, to_dataset
@@ -26,25 +27,6 @@ from dom2_jax.envs import make
 from dom2_jax.envs.rollout import random_policy
 from dom2_jax.io.dataset_files import read_metadata, write_dataset
 
-# The OMAR protocol's sizes: 1M transitions, except medium-replay, whose published sizes are the
-# replay buffers until the medium level (og-marl's conversion of the OMAR data).
-PAPER_SIZES = {
-    "random": 1_000_000,
-    "medium": 1_000_000,
-    "expert": 1_000_000,
-    "expert-mix": 1_000_000,
-    "mixed": 1_000_000,
-}
-# Medium-replay is the replay buffer until the medium snapshot; our MATD3 runs collect more on
-# MPE (spread 480k) than OMAR's published buffers (these sizes), so the paper preset subsamples
-# whole episodes down to them. OMAR's HalfCheetah buffer is larger than ours (120k), which cannot
-# be upsampled: that one stays whole.
-OMAR_MEDIUM_REPLAY_SIZES = {
-    "mpe_spread": 97_500,
-    "mpe_tag": 62_500,
-    "mpe_world": 80_000,
-    "halfcheetah_2x3": 460_000,
-}
 PRESET_SIZES = {"paper": None, "small": 50_000}
 CHUNK_TRANSITIONS = 250_000
 
@@ -271,7 +253,7 @@ def generate(
         "level": level,
         "seed": seed,
         "behaviour_policy": policy_meta,
-        "return_aggregation": reference_returns.AGGREGATION.get(env_name, "mean"),
+        "return_aggregation": reference_returns.return_aggregation(env_name),
         "reference_returns": {
             "omar": reference_returns.OMAR.get(env_name),
             "ours": our_reference_returns(env_name, opponent),

@@ -23,6 +23,7 @@ class AllAgentsEnv(MultiAgentEnv):
             raise ValueError(f"AllAgentsEnv: {env.name} has no opponents to turn into learners")
         self.env = env
         self.name = f"{env.name}_all_agents"
+        self.family, self.episode_length = env.family, env.episode_length
         self.n_learners, self.n_opponents = env.n_agents, n_opponents
         self.n_agents = env.n_agents + n_opponents
         default = env.default_params()

@@ -56,6 +56,8 @@ def f32(x) -> jax.Array:
 class ParticleEnv(MultiAgentEnv):
     """A particle scenario with `n_agents` learners, `n_opponents` scripted agents, landmarks."""
 
+    family = "mpe"
+    episode_length = EPISODE_LENGTH
     n_opponents: int = 0
     n_landmarks: int
     protocol: str
@@ -93,7 +95,7 @@ class ParticleEnv(MultiAgentEnv):
     def base_params(self, **fields) -> dict[str, Any]:
         """Common physical constants (MPE defaults), for a scenario's `default_params`."""
         return dict(
-            max_steps=jnp.int32(EPISODE_LENGTH),
+            max_steps=jnp.int32(self.episode_length),
             damping=f32(DAMPING),
             dt=f32(DT),
             contact_force=f32(CONTACT_FORCE),

@@ -27,6 +27,7 @@ from flax import struct
 from dom2_jax.envs.mpe import physics
 from dom2_jax.envs.mpe.base import ParticleEnv, ParticleParams, ParticleState, f32
 from dom2_jax.envs.mpe.opponents import (
+    OPPONENTS,
     OpponentPolicy,
     flee_nearest_predator,
     resolve,
@@ -45,6 +46,9 @@ class TagParams(ParticleParams):
 
 class TagEnv(ParticleEnv):
     name = "mpe_tag"
+    return_aggregation = "agent0"  # OMAR reports predator 0's return (predators share it)
+    n_opponents = 1
+    opponents = OPPONENTS
     predator_size, prey_size = 0.075, 0.05
     predator_accel, prey_accel = 3.0, 4.0
     predator_max_speed, prey_max_speed = 1.0, 1.3
@@ -57,7 +61,7 @@ class TagEnv(ParticleEnv):
     params_class = TagParams
 
     def __init__(self, protocol: str = "omar", opponent: OpponentPolicy | str = "calibrated"):
-        self.n_agents, self.n_opponents = 3, 1
+        self.n_agents = 3
         self.n_landmarks = len(self.landmark_kinds)
         super().__init__(protocol, velocity_first=(protocol == "omar"))
         self.obs_sizes = (self.predator_obs_size(),) * self.n_agents
