@@ -30,7 +30,6 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -177,13 +176,16 @@ class MissingData(Exception):
 def base_dataset(env: str, level: str, exp: ExperimentPreset, dirs: Dirs) -> Path:
     """The level's dataset file under `dirs.data` (`make train`'s name); generated if absent."""
     from dom2_jax.io import generation
+    from dom2_jax.io.medium_replay import replay_for
 
     path = generation.default_path(env, level, DATA_SEED, dirs.data, suffix=f"-{exp.data_preset}")
     if not path.exists():
         try:
+            replay = replay_for(env, level, DATA_SEED, progress=False)  # medium-replay: MATD3
             generation.generate(
-                env, level, seed=DATA_SEED, preset=exp.data_preset, out=path, progress=False
-            )
+                env, level, seed=DATA_SEED, preset=exp.data_preset, out=path, progress=False,
+                replay=replay,
+            )  # fmt: skip
         except NotImplementedError as err:
             raise MissingData(str(err)) from err
     return path
@@ -252,10 +254,10 @@ def cell_key(config, dataset_checksum: str) -> str:
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str))
-    os.replace(tmp, path)
+    from dom2_jax.io.files import atomic_write
+
+    text = json.dumps(payload, indent=2, default=str)
+    atomic_write(path, lambda f: f.write(text), text=True)
 
 
 def prepare_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs):

@@ -1,251 +1,33 @@
-"""Command line: `python -m dom2_jax <command>` (the edge: argument parsing and printing only)."""
+"""Command line: `python -m dom2_jax <command>` (the edge: the options of every subcommand here,
+their bodies in `dom2_jax.io`: `train_command` for train, `commands` for the others)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
+import importlib
+import shlex
 import sys
-import time
-from pathlib import Path
 
-import jax
-import numpy as np
+from dom2_jax.assets import POLICY_ROOT
+from dom2_jax.config import ALL_LEVELS, PRESETS, algo_configs
+from dom2_jax.envs import registered_names
 
-from dom2_jax.config import ALL_LEVELS, PRESETS, algo_configs, levels_for
-from dom2_jax.data import reference_returns
-from dom2_jax.envs import make, registered_names
-from dom2_jax.envs.rollout import batch_returns, random_policy
-
-
-def _run_config(args: argparse.Namespace):
-    """The run's config: a JSON preset file (`--config`) or a named preset, then CLI overrides."""
-    from dom2_jax.config import from_dict, preset, with_algo_fields
-
-    overrides = {"n_seeds": args.seeds, "seed": args.seed}
-    if args.sweep is not None:
-        field, *values = args.sweep
-        try:
-            overrides.update(sweep_field=field, sweep_values=tuple(float(v) for v in values))
-        except ValueError as err:
-            raise SystemExit(f"--sweep {' '.join(args.sweep)}: values must be numbers") from err
-    for flag, field in (
-        ("eval_every", "eval_every"),
-        ("eval_episodes", "eval_episodes"),
-        ("eval_candidates", "eval_candidates"),
-    ):
-        if getattr(args, flag) is not None:
-            value = getattr(args, flag)
-            overrides[field] = tuple(value) if isinstance(value, list) else value
-    if args.updates is not None:
-        overrides["n_updates"] = args.updates
-        overrides["chunk_updates"] = min(args.chunk or args.updates, args.updates)
-    elif args.chunk is not None:
-        overrides["chunk_updates"] = args.chunk
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise SystemExit(f"--config {path}: no such file")
-        try:
-            config = from_dict(json.loads(path.read_text()), where=str(path))
-        except (ValueError, TypeError) as err:
-            raise SystemExit(f"--config {path}: {err}") from err
-        for flag in ("env", "level", "algo", "preset"):
-            if getattr(args, flag) is not None:
-                raise SystemExit(f"--{flag} conflicts with --config (the file sets it)")
-        train = dataclasses.replace(config.train, **overrides)
-        config = dataclasses.replace(config, train=train)
-    else:
-        config = preset(
-            args.preset or "cpu",
-            env=args.env or "mpe_spread",
-            level=args.level or "expert",
-            algo=args.algo or "dom2",
-            **overrides,
-        )
-    if args.reweight is not None:
-        reweight = dataclasses.replace(config.reweight, enabled=args.reweight == "on")
-        config = dataclasses.replace(config, reweight=reweight)
-    if args.reweight_rule is not None:
-        reweight = dataclasses.replace(config.reweight, rule=args.reweight_rule)
-        config = dataclasses.replace(config, reweight=reweight)
-    algo_overrides = {"gamma": args.gamma, "batch_size": args.batch_size, "eta": args.eta}
-    algo_overrides = {k: v for k, v in algo_overrides.items() if v is not None}
-    if algo_overrides:
-        try:
-            config = with_algo_fields(config, **algo_overrides)
-        except ValueError as err:
-            raise SystemExit(str(err)) from err
-    return config
-
-
-def _train(args: argparse.Namespace) -> int:
-    from dom2_jax.io import generation
-    from dom2_jax.io.runs import check_candidates
-    from dom2_jax.io.training import run_training
-
-    # --distributed is acted on in __main__.py, before jumanji's import starts the backend.
-    try:  # a bad flag value is the user's error: name it, no traceback
-        config = _run_config(args)
-        check_candidates(config, make(config.env)[0], config.train.eval_candidates, "train")
-    except ValueError as err:
-        raise SystemExit(f"dom2_jax train: {err}") from err
-    env_name, level = config.env, config.level
-    preset_name = Path(args.config).stem if args.config else (args.preset or "cpu")
-    dataset = (
-        Path(args.dataset)
-        if args.dataset
-        else generation.default_path(env_name, level, args.data_seed, suffix=f"-{args.data_preset}")
-    )
-    if not dataset.exists():
-        print(f"[dom2-jax] {dataset} is missing: generating it ({args.data_preset} preset)")
-        generation.generate(
-            env_name, level, seed=args.data_seed, preset=args.data_preset, out=dataset
-        )
-    algo = config.algo_name
-    reweight = "on" if config.reweight.enabled else "off"
-    run_dir = args.run_dir or (
-        f"runs/{algo}-{env_name}-{level}-{preset_name}-rw{reweight}-seed{args.seed}x{args.seeds}"
-    )
-    weights = ", ".join(
-        f"{k} {getattr(config.algo, k)}"
-        for k in ("eta", "cql_alpha", "alpha", "omar_coe", "bc_weight")
-        if hasattr(config.algo, k)
-    )
-    print(
-        f"[dom2-jax] training {algo} on {dataset} -> {run_dir} ({preset_name} preset, "
-        f"{config.train.n_updates} updates x {args.seeds} seed(s), {weights or 'no loss weights'}"
-        f", reweighting {reweight})"
-    )
-    summary = run_training(
-        config,
-        dataset,
-        run_dir,
-        resume=args.resume,
-        max_chunks=args.max_chunks,
-        tensorboard=args.tensorboard,
-        run_batch=args.run_batch,
-    )
-    if "final" not in summary:  # a non-primary process of a multi-host run
-        print(f"[dom2-jax] process {summary['process']} done; results in {summary['run_dir']}")
-        return 0
-    sweep = config.train.sweep_field
-    groups = {None: list(range(len(summary["runs"])))}
-    if sweep is not None:  # one block per swept value
-        groups = {
-            v: [i for i, r in enumerate(summary["runs"]) if r[sweep] == v]
-            for v in dict.fromkeys(r[sweep] for r in summary["runs"])
-        }
-    how = reference_returns.return_aggregation(env_name)
-    for value, runs in groups.items():
-        final = {k: np.asarray(v)[runs] for k, v in summary["reported"].items()}
-        head = "" if value is None else f"[{sweep} = {value:g}] "
-        returns = final["eval_return"]
-        print(
-            f"{head}reported eval return ({how} over agents): "
-            f"{returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} seed(s)"
-        )
-        for key in sorted(k for k in final if k.startswith("score_")):
-            vals = final[key]
-            refs, _, k = key[6:].partition("_k")
-            best = f", best of {k} candidates" if k else ""
-            print(
-                f"{head}normalised score ({refs} reference returns{best}): "
-                f"{vals.mean():.1f} +- {vals.std():.1f}"
-            )
-    flag = summary["convergence"]
-    if np.isfinite(flag["drift"]):
-        why = f"last-20% drift {flag['drift']:.1f} vs seed spread {flag['spread']:.1f}"
-    else:  # fewer than 3 evaluations show no plateau (`dom2_jax.curves.convergence`)
-        why = "too few evaluations to tell: set --eval-every"
-    print(
-        f"reported score: mean of the last 3 evaluations; converged: {flag['converged']} "
-        f"({why}, {flag['column']})"
-    )
-    if config.reweight.enabled:
-        ess = ", ".join(f"{x:.2f}" for x in summary["reweight_ess"])
-        print(f"reweighting ({config.reweight.rule} rule): effective sample size {ess} of the data")
-    print(f"metrics, checkpoints and learning curve in {run_dir}")
-    return 0
-
-
-def _eval(args: argparse.Namespace) -> int:
-    from dom2_jax.io.metrics import write_json
-    from dom2_jax.io.runs import check_candidates, evaluate_run, format_table, load_run, read_config
-
-    shifts = None if not args.shifts else "all" if args.shifts == ["all"] else args.shifts
-    try:
-        config = read_config(args.run_dir)  # fail on candidates before restoring anything
-        check_candidates(config, make(config.env)[0], args.candidates, where=args.run_dir)
-        run = load_run(args.run_dir, args.step)
-        result = evaluate_run(run, args.episodes, args.candidates, shifts, key_seed=args.seed)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"dom2_jax eval: {err}") from err
-    out = Path(args.out) if args.out else Path(args.run_dir) / "eval.json"
-    write_json(out, result)
-    print(format_table(result))
-    print(f"wrote {out}")
-    return 0
-
-
-def _rollout(args: argparse.Namespace) -> int:
-    env, params = make(args.env)
-    n_steps = int(params.max_steps)
-    run = jax.jit(
-        lambda key: batch_returns(env, params, random_policy(env), key, args.num_envs, n_steps)
-    )
-    start = time.perf_counter()
-    returns = np.asarray(jax.block_until_ready(run(jax.random.key(args.seed))))
-    elapsed = time.perf_counter() - start
-    team = np.asarray(reference_returns.team_return(args.env, returns))
-    how = reference_returns.return_aggregation(args.env)
-    print(
-        f"random policy on {args.env}, {args.num_envs} episodes x {n_steps} steps, seed {args.seed}"
-    )
-    print(f"mean episode return ({how} over agents): {team.mean():.2f} +- {team.std():.2f}")
-    print(f"per-agent mean return: {np.round(returns.mean(axis=0), 2).tolist()}")
-    if args.env in reference_returns.OMAR:
-        score = reference_returns.normalized_score(args.env, team.mean())
-        lo, hi = reference_returns.OMAR[args.env]
-        print(f"OMAR-normalised score: {float(score):.1f} (random {lo}, expert {hi})")
-    print(f"{args.num_envs * n_steps} env steps in {elapsed:.2f} s, compile included")
-    return 0
-
-
-def _data(args: argparse.Namespace) -> int:
-    from dom2_jax.io import generation
-
-    levels = levels_for(args.env) if args.level == "all" else (args.level,)
-    for level in levels:
-        try:
-            path, meta = generation.generate(
-                args.env,
-                level,
-                seed=args.seed,
-                size=args.size,
-                preset=args.preset,
-                out=args.out,
-                opponent=args.opponent,
-            )
-        except NotImplementedError as err:
-            print(f"[dom2-jax] skipped {args.env}/{level}: {err}", file=sys.stderr)
-            if args.level != "all":
-                return 2
-            continue
-        policy = meta["behaviour_policy"]
-        print(
-            f"wrote {path}: {meta['level']} {args.env}, {meta.get('n_transitions')} transitions, "
-            f"{meta.get('n_episodes')} episodes, mean return {policy['mean_return']:.2f} "
-            f"({meta['return_aggregation']} over agents), {meta['generation_seconds']} s"
-        )
-    return 0
-
-
-def _envs(args: argparse.Namespace) -> int:
-    for name in registered_names():
-        env, _ = make(name)
-        print(f"{name:18s} agents={env.n_agents} obs={env.obs_sizes} actions={env.act_sizes}")
-    return 0
+BEHAVIOUR_DOC = (
+    "Train MATD3 behaviour policies by OMAR's protocol: expert = the best evaluated snapshot "
+    "(with --target-return, the first to reach it), medium = the first whose return reaches the "
+    "middle of [random, expert], medium-replay = every transition until then; hyper-parameters, "
+    "run length and evaluation sizes default to the env family's preset. Writes "
+    "<out>/<env>/<role>.{npz,json} (see dom2_jax.io.policies)."
+)
+# subcommand -> "module:function" in dom2_jax.io, imported when it runs (`--help` stays fast)
+COMMANDS = {
+    "train": "train_command:train",
+    "eval": "commands:evaluate",
+    "rollout": "commands:rollout",
+    "data": "commands:data",
+    "envs": "commands:envs",
+    "behaviour": "commands:behaviour",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -360,7 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
         "fills (paper-size networks), 1 or 2 avoids the wider batch's larger working set; "
         "results equal to float32 rounding",
     )
-    train.set_defaults(func=_train)
     evaluate = sub.add_parser("eval", help="evaluate a trained run's checkpoint (every seed)")
     evaluate.add_argument("run_dir", help="a run directory written by `train`")
     evaluate.add_argument("--step", type=int, default=None, help="default: the last checkpoint")
@@ -383,12 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--seed", type=int, default=0, help="evaluation key seed")
     evaluate.add_argument("--out", default=None, help="JSON output (default: <run_dir>/eval.json)")
-    evaluate.set_defaults(func=_eval)
     rollout = sub.add_parser("rollout", help="vmapped random-policy episodes of an env")
     rollout.add_argument("--env", default="mpe_spread", choices=registered_names())
     rollout.add_argument("--seed", type=int, default=0)
     rollout.add_argument("--num-envs", type=int, default=1024, help="parallel episodes")
-    rollout.set_defaults(func=_rollout)
     data = sub.add_parser("data", help="generate an offline dataset (a level, or all of an env's)")
     data.add_argument("--env", default="mpe_spread", choices=registered_names())
     data.add_argument("--level", default="all", choices=["all", *ALL_LEVELS])
@@ -414,12 +193,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="file (default data/<env>/<level>-seed<k>-<preset>.npz, where train looks for it; "
         "with --size: <level>-seed<k>.npz)",
     )
-    data.set_defaults(func=_data)
-    envs = sub.add_parser("envs", help="list the registered environments and their shapes")
-    envs.set_defaults(func=_envs)
+    sub.add_parser("envs", help="list the registered environments and their shapes")
+    behaviour = sub.add_parser(
+        "behaviour",
+        help="train an env's MATD3 behaviour policies (expert, medium; tag/world: the prey)",
+        description=BEHAVIOUR_DOC,
+    )
+    behaviour.add_argument("--env", required=True, choices=registered_names())
+    behaviour.add_argument("--seed", type=int, default=0)
+    behaviour.add_argument(
+        "--out", default=str(POLICY_ROOT), help="root folder: <out>/<env>/<role>.npz"
+    )
+    behaviour.add_argument(
+        "--max-env-steps", type=int, default=None, help="default: the env's preset"
+    )
+    behaviour.add_argument("--target-return", type=float, default=None)
+    behaviour.add_argument(
+        "--medium-rule",
+        default="first",
+        choices=("first", "closest"),
+        help="medium snapshot: the first to reach the middle of [random, expert], or the "
+        "closest to it up to that one",
+    )
+    behaviour.add_argument(
+        "--opponent",
+        default="calibrated",
+        choices=("calibrated", "co-trained"),
+        help="tag/world: the env's calibrated scripted prey (default) or the co-trained MATD3 prey",
+    )
+    behaviour.add_argument("--prey-env-steps", type=int, default=1_000_000)
+    behaviour.add_argument(
+        "--prey-only", action="store_true", help="tag/world: only (re)train the prey"
+    )
+    behaviour.add_argument(
+        "--retrain-prey", action="store_true", help="tag/world: ignore a saved prey"
+    )
+    behaviour.add_argument(
+        "--replay-out", default=None, help="also write the medium-replay arrays (.npz)"
+    )
+    behaviour.add_argument(
+        "--keep-replay", type=int, default=1_000_000, help="transitions kept for medium-replay"
+    )
+    behaviour.add_argument(
+        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="MATD3Config fields"
+    )
+    behaviour.add_argument(
+        "--eval-episodes", type=int, default=None, help="per snapshot; default: preset"
+    )
+    behaviour.add_argument(
+        "--final-eval-episodes", type=int, default=None, help="recorded returns; default: preset"
+    )
+    behaviour.add_argument("--no-progress", action="store_true")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return args.func(args)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    # recorded in the behaviour policies' sidecars: the command that regenerates them
+    args.command_line = "python -m dom2_jax " + " ".join(shlex.quote(a) for a in argv)
+    module, _, function = COMMANDS[args.command].partition(":")
+    return getattr(importlib.import_module(f"dom2_jax.io.{module}"), function)(args)

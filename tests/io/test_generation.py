@@ -62,3 +62,31 @@ def test_co_trained_opponent__selects_the_earlier_policies_and_refuses_prey_less
         generation.generate("mpe_spread", "expert", opponent="co-trained", out=tmp_path / "x.npz")
     with pytest.raises(ValueError, match="unknown opponent"):
         generation.generate("mpe_tag", "expert", opponent="shy", out=tmp_path / "x.npz")
+
+
+def test_medium_replay__generate_writes_the_given_replay_and_trains_nothing(tmp_path, monkeypatch):
+    """The MATD3 rerun is `io.medium_replay.rerun_medium_replay`; `generate` only writes what it
+    returns (here a random-policy stand-in, subsampled by whole episodes to `size`)."""
+    import jax
+    import pytest
+
+    from dom2_jax.data.generate import make_collect, to_dataset
+    from dom2_jax.envs.rollout import random_policy
+    from dom2_jax.io import behaviour
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("generate must not train")
+
+    monkeypatch.setattr(behaviour, "train_loop", no_training)
+    env, params = generation.make("mpe_spread")
+    traj = make_collect(env, params, random_policy(env), 4, 25)(jax.random.key(0))
+    replay = (to_dataset(jax.tree.map(np.asarray, traj)), {"id": "stand-in"})
+    with pytest.raises(ValueError, match="rerun_medium_replay"):
+        generation.generate("mpe_spread", "medium-replay", out=tmp_path / "x.npz", progress=False)
+    path, meta = generation.generate(
+        "mpe_spread", "medium-replay", size=50, out=tmp_path / "mr.npz", progress=False,
+        replay=replay,
+    )  # fmt: skip
+    dataset, _ = load_dataset(path)
+    assert meta["behaviour_policy"]["id"] == "stand-in" and dataset.n_transitions == 50
+    assert set(np.asarray(dataset.obs).ravel()) <= set(np.asarray(replay[0].obs).ravel())

@@ -6,7 +6,8 @@ import struct
 
 import pytest
 
-from dom2_jax.io.metrics import TENSORBOARD_DIR, MetricsWriter
+from dom2_jax.io.files import atomic_write
+from dom2_jax.io.metrics import TENSORBOARD_DIR, MetricsWriter, write_json
 
 event_pb2 = pytest.importorskip("tensorboardX.proto.event_pb2", reason="tensorboardX missing")
 
@@ -43,3 +44,20 @@ def test_csv_and_tensorboard_rows_survive_a_resume(tmp_path):
     assert [row["step"] for row in writer.read(0)] == [10, 20, 30]
     assert writer.read(0)[-1]["score_omar"] == -1.0
     assert read_scalars(tmp_path / TENSORBOARD_DIR)["seed0/score_omar"][30] == -1.0
+
+
+def test_atomic_write__whole_files_or_none_and_no_temporary_left(tmp_path):
+    write_json(tmp_path / "a.json", {"x": 1})
+    assert (tmp_path / "a.json").read_text() == '{\n  "x": 1\n}'
+    path = tmp_path / "sub" / "b.bin"
+    atomic_write(path, lambda f: f.write(b"old"))
+    assert path.read_bytes() == b"old" and oct(path.stat().st_mode)[-3:] == "644"
+
+    def half(f):
+        f.write(b"new, half written")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, half)
+    assert path.read_bytes() == b"old"  # the reader never sees a half-written file
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.json", "b.bin", "sub"]

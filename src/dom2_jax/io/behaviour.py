@@ -3,8 +3,9 @@ evaluation and snapshot after every chunk, NaN stop), the choice of the expert a
 snapshots and the medium-replay transitions, and the final measurements recorded with them.
 
 `run_behaviour_training(env_name)` uses the env family's preset (`algos.online.config.
-behaviour_preset`: MPE or HalfCheetah) unless told otherwise; `python -m dom2_jax.io.policies`
-is its command line and writes the results with `io.policies.save_policy`.
+behaviour_preset`: MPE or HalfCheetah) unless told otherwise; `python -m dom2_jax behaviour` is
+its command line and writes the results with `io.policies.save_policy` (this module imports no
+policy files: the command line composes the two). The prey's co-training is `io.prey_training`.
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ from dom2_jax.algos.online import MATD3Config, behaviour_policy, make_matd3
 from dom2_jax.algos.online.config import behaviour_preset
 from dom2_jax.algos.online.replay import newest_indices
 from dom2_jax.data.reference_returns import OMAR, return_aggregation, team_return
-from dom2_jax.envs import make
-from dom2_jax.envs.mpe.all_agents import AllAgentsEnv
+from dom2_jax.envs import env_class, make
 from dom2_jax.envs.mpe.opponents import mlp_opponent
 from dom2_jax.envs.rollout import batch_returns, random_policy
-from dom2_jax.io.policies import behaviour_env
 
 EVAL_SEED_OFFSET = 10_000  # evaluation keys never coincide with training keys
+
+
+def behaviour_env(env_name: str, prey: dict | None = None):
+    """`(env, params)` the behaviour policies act in: an env with opponents (tag/world's prey)
+    against the frozen `prey` network's weights when given, else every env as `make` builds it
+    (tag/world: the calibrated prey)."""
+    if prey is None or not env_class(env_name).n_opponents:
+        return make(env_name)
+    return make(env_name, opponent=mlp_opponent(prey))
 
 
 # ----- training host loop -----------------------------------------------------------------------
@@ -52,8 +60,8 @@ def _aggregate(env_name: str, returns: np.ndarray, agents: slice | None = None) 
     return np.asarray(team_return(env_name, jnp.asarray(returns)))
 
 
-def _command(env_name: str, seed: int, max_env_steps: int, target, out, extra: str = "") -> str:
-    cmd = f"python -m dom2_jax.io.policies --env {env_name} --seed {seed}"
+def regenerate_command(env_name: str, seed: int, max_env_steps: int, target, out, extra=""):
+    cmd = f"python -m dom2_jax behaviour --env {env_name} --seed {seed}"
     cmd += f" --max-env-steps {max_env_steps}"
     if target is not None:
         cmd += f" --target-return {target}"
@@ -229,7 +237,7 @@ def run_behaviour_training(
     r_random = random_stats["mean_return"]
     threshold = r_random + medium_fraction * (expert.eval_return - r_random)
     medium = pick_medium(snaps, threshold, medium_rule)
-    command = command or _command(env_name, seed, max_env_steps, target_return, None)
+    command = command or regenerate_command(env_name, seed, max_env_steps, target_return, None)
     common = {
         "env": env_name,
         "seed": seed,
@@ -289,52 +297,3 @@ def run_behaviour_training(
         out["medium"][1]["medium_replay_transitions"] = int(n_chunks * config.transitions_per_chunk)
         out["medium"][1]["medium_replay_complete"] = n_chunks == medium.chunk + 1
     return BehaviourResult(out["expert"], out["medium"], replay, history)
-
-
-def run_prey_training(
-    env_name: str,
-    seed: int = 0,
-    max_env_steps: int = 1_000_000,
-    config: MATD3Config | None = None,
-    final_eval_episodes: int = 1000,
-    progress: bool = True,
-    command: str | None = None,
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Co-train predators and prey (`AllAgentsEnv`) with MATD3; returns the final prey actor's
-    weights (leaves `[n_prey, ...]`, for `mlp_opponent`) and its metadata."""
-    config = config or behaviour_preset(env_name).config
-    base, _ = make(env_name)
-    env = AllAgentsEnv(base)
-    params = env.default_params()
-    prey_agents = slice(env.n_learners, env.n_agents)
-    state, snaps, _, history, seconds = train_loop(
-        env, params, env_name, config, seed, max_env_steps,
-        progress=progress, desc=f"{env_name} co-train",
-    )  # fmt: skip
-    prey = {k: v[prey_agents] for k, v in snaps[-1].actor.items()}
-    key = jax.random.key(seed + 2 * EVAL_SEED_OFFSET)
-    act = behaviour_policy(jax.tree.map(jnp.asarray, snaps[-1].actor), env.act_mask, 0.0)
-    co = measure(env, params, env_name, act, key, final_eval_episodes)
-    frozen_env, frozen_params = make(env_name, opponent=mlp_opponent(prey))
-    vs_random = measure(
-        frozen_env, frozen_params, env_name, random_policy(frozen_env), key, final_eval_episodes
-    )
-    meta = {
-        "env": env_name,
-        "role": "prey",
-        "level": "prey",
-        "seed": seed,
-        "algorithm": "MATD3 co-training of predators and prey (AllAgentsEnv), final prey frozen",
-        "config": dataclasses.asdict(config),
-        "training_env_steps": int(state.iteration) * config.n_envs,
-        "training_updates": int(state.n_updates),
-        "training_wall_seconds": round(seconds, 1),
-        "max_env_steps": max_env_steps,
-        "co_trained_predators_vs_prey": co,
-        "prey_mean_return_vs_co_trained": float(np.mean(co["per_agent_mean_return"][prey_agents])),
-        "random_predators_vs_prey": vs_random,
-        "final_history": history[-5:],
-        "command": command or _command(env_name, seed, max_env_steps, None, None, " --prey-only"),
-        "machine": {"jax": jax.__version__, "backend": jax.default_backend()},
-    }
-    return prey, meta

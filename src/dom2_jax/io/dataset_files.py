@@ -4,16 +4,15 @@ One `.npz` file (a zip of `.npy` arrays, readable by `numpy.load` with no pickle
 this package): the schema's arrays, plus `episode_returns [n_episodes, n_agents]` for
 convenience, plus `metadata`, a 0-d unicode array holding a JSON object. The metadata's
 `checksum` is the SHA-256 of every array (name, dtype, shape and bytes, in name order); loading
-recomputes and compares it. Writes go to a temporary file in the same folder, then `os.replace`,
-so a killed writer never leaves a half-written dataset under the final name.
+recomputes and compares it. Writes are atomic (`io.files.atomic_write`: a temporary file in the
+same folder, then `os.replace`), so a killed writer never leaves a half-written dataset under the
+final name.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from dom2_jax import __version__
 from dom2_jax.assets import array_checksum as checksum
 from dom2_jax.data.dataset import Dataset, episode_returns
 from dom2_jax.data.schema import FORMAT_NAME, FORMAT_VERSION, DatasetError, validate
+from dom2_jax.io.files import atomic_write
 
 METADATA_KEY = "metadata"
 DERIVED_KEYS = ("episode_returns",)
@@ -51,20 +51,8 @@ def write_dataset(path: str | Path, dataset: Dataset, metadata: dict[str, Any]) 
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         checksum=checksum(arrays),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays, **{METADATA_KEY: np.array(json.dumps(meta))})
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a dataset is an ordinary shared file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    metadata_array = {METADATA_KEY: np.array(json.dumps(meta))}
+    return atomic_write(path, lambda f: np.savez_compressed(f, **arrays, **metadata_array))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

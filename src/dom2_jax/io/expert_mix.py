@@ -40,6 +40,8 @@ import numpy as np
 from dom2_jax.algos.online import joint_actions
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import Dataset, episode_returns
+from dom2_jax.io.generation import collect_dataset
+from dom2_jax.io.policies import behaviour_act, load_policy, policy_path
 
 ENV = "mpe_spread"
 TEAMS = ("expert", "expert-seed1")  # shipped policy roles: even episodes, odd episodes
@@ -129,8 +131,6 @@ def make_measure(env, params):
 # ----- edge: the measurement on the shipped teams -----------------------------------------------
 def load_teams(env_name: str = ENV) -> tuple[tuple[dict, dict], tuple[dict, dict]]:
     """`((actor_a, actor_b), (record_a, record_b))` of the shipped teams, checksums verified."""
-    from dom2_jax.io.policies import load_policy, policy_path
-
     loaded = [load_policy(policy_path(env_name, role)) for role in TEAMS]
     actors = tuple(jax.tree.map(jnp.asarray, w) for w, _ in loaded)
     return actors, tuple(r for _, r in loaded)
@@ -263,9 +263,6 @@ def collect_expert_mix(
     from paired starts, interleaved; and the `behaviour_policy` record of the metadata."""
     if env_name != ENV:
         raise ValueError(f"expert-mix is defined for {ENV} only, got {env_name!r}")
-    from dom2_jax.io.generation import collect_dataset
-    from dom2_jax.io.policies import behaviour_act
-
     # a key of its own, so the mixture's seed-0 half is not the expert level's first episodes
     key = jax.random.fold_in(key, MIX_KEY)
     halves, teams = [], []

@@ -2,12 +2,12 @@
 
 `generate(env_name, level, ...)` rolls the level's behaviour policy out with
 `data.generate.make_collect` (one jitted program per chunk, reused for every chunk), shows a
-progress bar, and writes the dataset file atomically with its metadata.
+progress bar, and writes the dataset file atomically with its metadata. Nothing here trains:
+medium-replay's transitions come in as `replay` (`io.medium_replay.rerun_medium_replay`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -18,14 +18,16 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
+from dom2_jax.assets import array_checksum, load_policy
 from dom2_jax.config import levels_for
 from dom2_jax.config.tables import OMAR_MEDIUM_REPLAY_SIZES, PAPER_SIZES
 from dom2_jax.data import reference_returns
-from dom2_jax.data.dataset import episode_returns, subsample_episodes
+from dom2_jax.data.dataset import Dataset, episode_returns, subsample_episodes
 from dom2_jax.data.generate import concatenate, make_collect, to_dataset
-from dom2_jax.envs import make
+from dom2_jax.envs import env_class, make
 from dom2_jax.envs.rollout import random_policy
 from dom2_jax.io.dataset_files import read_metadata, write_dataset
+from dom2_jax.io.policies import behaviour_act, policy_path
 
 PRESET_SIZES = {"paper": None, "small": 50_000}
 CHUNK_TRANSITIONS = 250_000
@@ -58,8 +60,7 @@ def params_summary(params: Any) -> dict[str, Any]:
         if arr.size <= 64:
             out[key] = arr.tolist()
         else:
-            digest = hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16]
-            out[key] = {"shape": list(arr.shape), "sha256_16": digest}
+            out[key] = {"shape": list(arr.shape), "sha256_16": array_checksum(arr, digits=16)}
     return out
 
 
@@ -111,13 +112,11 @@ def behaviour_policy(
             "id": "uniform_random",
             "description": "uniform actions in [-1, 1] on every agent's action dimensions",
         }
-    from dom2_jax.io.policies import behaviour_act, policy_path
-
     role = policy_role(level, opponent)
     if not policy_path(env_name, role).exists():
         raise NotImplementedError(
             f"{env_name}/{level}: no shipped behaviour policy {role!r} (train one with "
-            f"python -m dom2_jax.io.policies --env {env_name})"
+            f"python -m dom2_jax behaviour --env {env_name})"
         )
     act, record = behaviour_act(env_name, role)
     return act, {
@@ -136,58 +135,8 @@ def policy_role(level: str, opponent: str = "calibrated") -> str:
     return level if opponent == "calibrated" else f"{level}-{opponent}"
 
 
-def medium_replay(env_name: str, seed: int, progress: bool = True, opponent: str = "calibrated"):
-    """Every transition the MATD3 run saw until its medium snapshot (rerun deterministically)."""
-    from dom2_jax.algos.online import MATD3Config
-    from dom2_jax.assets import array_checksum
-    from dom2_jax.io.behaviour import train_loop
-    from dom2_jax.io.policies import behaviour_env, load_policy, policy_path
-
-    path = policy_path(env_name, policy_role("medium", opponent))
-    if not path.exists():
-        raise NotImplementedError(f"{env_name}/medium-replay: no shipped medium policy")
-    _, record = load_policy(path)
-    if record["seed"] != seed:
-        raise ValueError(
-            f"{env_name}/medium-replay is the replay of the shipped run (seed {record['seed']}); "
-            f"got --seed {seed}"
-        )
-    config = MATD3Config(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
-    )
-    if opponent == "co-trained":
-        env, params = make(env_name, opponent="co-trained")
-    else:
-        env, params = behaviour_env(env_name)
-    steps = int(record["snapshot_env_steps"])
-    _, snapshots, chunks, _, _ = train_loop(
-        env,
-        params,
-        env_name,
-        config,
-        seed,
-        steps,
-        keep_replay=steps,
-        eval_episodes=0,  # snapshot returns are not needed here (HalfCheetah: saves ~40 s)
-        progress=progress,
-        desc="medium-replay",
-    )
-    traj = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-    # the rerun's last actor is the shipped medium policy only if the run was reproduced bit for
-    # bit (XLA's CPU kernels can round differently on another machine or thread count)
-    rerun = {k: np.asarray(v, np.float32) for k, v in snapshots[-1].actor.items()}
-    return to_dataset(traj), {
-        "id": f"{env_name} MATD3 replay buffer until the medium snapshot ({steps} env steps)",
-        "regenerate": record["command"],
-        "medium_policy_checksum": record["checksum"],
-        "rerun_reproduced_medium_policy": array_checksum(rerun) == record["checksum"],
-    }
-
-
 def our_reference_returns(env_name: str, opponent: str = "calibrated") -> list[float] | None:
     """(random, expert) team returns measured in our env with the shipped expert's record."""
-    from dom2_jax.io.policies import load_policy, policy_path
-
     path = policy_path(env_name, policy_role("expert", opponent))
     if not path.exists():
         return None
@@ -204,12 +153,14 @@ def generate(
     out: str | Path | None = None,
     progress: bool = True,
     opponent: str = "calibrated",
+    replay: tuple[Dataset, dict[str, Any]] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Generate one dataset file; returns its path and metadata. The default `out` of a preset's
     size is `data/<env>/<level>-seed<k>-<preset>.npz`, the file `train` and the experiments look
     for (`--size` given: `<level>-seed<k>.npz`). `opponent="co-trained"` regenerates tag and
     world's datasets from before issue 14: the co-trained MATD3 prey and the policies trained
-    against it (file suffix `-co-trained`)."""
+    against it (file suffix `-co-trained`). Medium-replay needs `replay`, the transitions and
+    record of `io.medium_replay.rerun_medium_replay` (where MATD3 retrains; this does not)."""
     levels = levels_for(env_name)
     if level not in levels:
         raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
@@ -222,14 +173,17 @@ def generate(
         out = default_path(env_name, level, seed, suffix=suffix)
     if opponent not in ("calibrated", "co-trained"):
         raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
-    from dom2_jax.io.policies import PREY_ENVS
-
-    if opponent != "calibrated" and env_name not in PREY_ENVS:
+    if opponent != "calibrated" and not env_class(env_name).n_opponents:
         raise ValueError(f"{env_name} has no prey: --opponent {opponent} is for mpe_tag/mpe_world")
     env, params = make(env_name, **({} if opponent == "calibrated" else {"opponent": opponent}))
     start = time.perf_counter()
     if level == "medium-replay":
-        dataset, policy_meta = medium_replay(env_name, seed, progress, opponent)
+        if replay is None:
+            raise ValueError(
+                f"{env_name}/medium-replay: pass replay=io.medium_replay.rerun_medium_replay(...)"
+                " (the MATD3 rerun; `python -m dom2_jax data` does)"
+            )
+        dataset, policy_meta = replay
         size = size or default_size(env_name, level, preset)
         if size is not None and size < dataset.n_transitions:
             dataset = subsample_episodes(dataset, size / dataset.n_transitions, seed)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from dom2_jax.io.files import atomic_write
 
 TENSORBOARD_DIR = "tensorboard"
 
@@ -43,13 +44,13 @@ class MetricsWriter:
 
     @staticmethod
     def _rewrite(path: Path, rows: list[dict[str, Any]]) -> None:
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", newline="") as f:
+        def write(f):
             if rows:
                 writer = csv.DictWriter(f, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(rows)
-        os.replace(tmp, path)
+
+        atomic_write(path, write, text=True)
 
     def append(self, seed: int, row: dict[str, Any]) -> None:
         path = self.paths[seed]
@@ -75,8 +76,4 @@ class MetricsWriter:
 
 
 def write_json(path: str | Path, payload: dict[str, Any]) -> None:
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, default=str)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: json.dump(payload, f, indent=2, default=str), text=True)

@@ -26,9 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from dom2_jax.data.reference_returns import OMAR, team_return
-from dom2_jax.envs import make
+from dom2_jax.envs import env_class, make
 from dom2_jax.envs.rollout import batch_returns, random_policy
-from dom2_jax.io.policies import POLICY_ROOT, PREY_ENVS, _atomic_write, load_policy, policy_path
+from dom2_jax.io.files import atomic_write
+from dom2_jax.io.policies import POLICY_ROOT, load_policy, policy_path
 
 GAINS = tuple(round(0.01 * k, 2) for k in range(31))  # 0 (a still prey) .. 0.3
 RANDOM_BAND = 1.5  # the issue's tolerance on the random return (absolute)
@@ -54,8 +55,8 @@ def random_returns(env_name: str, gains, n_episodes: int = N_EPISODES, seed: int
 
 def calibration_record(env_name: str, root: str | Path = POLICY_ROOT) -> dict:
     """Sweep, choose, and compare with the env's gain and the shipped expert's return."""
-    if env_name not in PREY_ENVS:
-        raise ValueError(f"{env_name}: no prey to calibrate; valid envs: {list(PREY_ENVS)}")
+    if not env_class(env_name).n_opponents:
+        raise ValueError(f"{env_name}: no prey to calibrate (the env has no opponents)")
     target_random, target_expert = OMAR[env_name]
     sweep = random_returns(env_name, GAINS)
     chosen = GAINS[int(np.argmin(np.abs(sweep - target_random)))]
@@ -111,13 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m dom2_jax.io.prey_calibration", description=__doc__.split("\n")[0]
     )
-    p.add_argument("--env", required=True, choices=PREY_ENVS)
+    p.add_argument("--env", required=True, help="an env with a prey: mpe_tag, mpe_world")
     p.add_argument("--out", default=str(POLICY_ROOT), help="root: <out>/<env>/calibrated-prey.json")
     args = p.parse_args(argv)
     record = calibration_record(args.env, args.out)
     path = Path(args.out) / args.env / "calibrated-prey.json"
     text = json.dumps(record, indent=2) + "\n"
-    _atomic_write(path, lambda f: f.write(text.encode()))
+    atomic_write(path, lambda f: f.write(text.encode()))
     print(json.dumps({k: record[k] for k in ("best_grid_gain", "env_gain", "random_return")}))
     print(f"expert: {record.get('expert', 'none shipped')}\n-> {path}")
 
