@@ -1,4 +1,7 @@
-"""Experiment presets: the scale of every stage, one named instance per machine size.
+"""Experiment-scale presets: the scale of every stage, one named instance per machine size.
+
+Not to be confused with the two kinds each one names: a network-size preset of the algorithms
+(`dom2_jax.config.NETWORK_PRESETS`) and a dataset-size preset (`dom2_jax.io.generation`).
 
 `cpu` fits every stage in <= 2 h on a 2-core CPU (the arithmetic is in experiments/README.md);
 `paper` is the full scale for a GPU; `smoke` checks the pipeline in minutes (not results).
@@ -9,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-ENVS = ("mpe_spread", "mpe_tag", "mpe_world", "halfcheetah_2x3")
-LEVELS = ("random", "medium-replay", "medium", "expert")
+from dom2_jax.config import LEVELS, OMAR_ENVS
+
+ENVS = OMAR_ENVS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,10 +23,11 @@ class ExperimentPreset:
 
     name: str
     algo_preset: str
-    """Networks and loss settings: a `dom2_jax.config` preset (paper, cpu, tiny)."""
+    """Networks and loss settings: a network-size preset (`dom2_jax.config.NETWORK_PRESETS`:
+    paper, cpu, tiny)."""
     data_preset: str
-    """Dataset size: `dom2_jax.io.generation` preset (paper: 1M transitions and OMAR's
-    medium-replay sizes; small: 50k). A preset whose tables are set beside the paper's
+    """Dataset size: a dataset-size preset (`dom2_jax.io.generation`; paper: 1M transitions and
+    OMAR's medium-replay sizes; small: 50k). A preset whose tables are set beside the paper's
     (`compares_with_paper`) must use paper-size data."""
     n_updates: int
     n_seeds: int

@@ -2,8 +2,8 @@
 
     python -m experiments.configs.export            # rewrites experiments/configs/{paper,cpu}/
 
-The files are the `paper` and `cpu` presets of `dom2_jax.config.preset` (OMAR's CQL weight per
-task and level filled in), exported so they can be read, diffed and edited; train one with
+The files are the `paper` and `cpu` run presets of `dom2_jax.config.preset` (OMAR's CQL weight
+per task and level filled in), exported so they can be read, diffed and edited; train one with
 `python -m dom2_jax train --config experiments/configs/cpu/mpe_spread-expert.json`.
 `tests/test_config.py` checks the files still equal the presets.
 """
@@ -14,9 +14,9 @@ import argparse
 import json
 from pathlib import Path
 
-from dom2_jax.config import LEVELS, preset, to_dict
+from dom2_jax.config import LEVELS, OMAR_ENVS, preset, to_dict
 
-ENVS = ("mpe_spread", "mpe_tag", "mpe_world", "halfcheetah_2x3")
+ENVS = OMAR_ENVS
 PRESET_NAMES = ("paper", "cpu")
 ROOT = Path(__file__).resolve().parent
 

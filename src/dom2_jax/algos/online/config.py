@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from dom2_jax.config import require
+from dom2_jax.envs import env_class
 
 _check = partial(require, owner="MATD3Config")
 
@@ -158,11 +159,18 @@ HALFCHEETAH_PRESET = BehaviourPreset(
     final_eval_episodes=50,
 )
 BEHAVIOUR_PRESETS = {"mpe": MPE_PRESET, "halfcheetah": HALFCHEETAH_PRESET}
+"""Behaviour-training presets (how behaviour policies are trained), by env family or robot."""
+BEHAVIOUR_PRESET_OF: dict[str, str] = {
+    "halfcheetah_2x3": "halfcheetah",
+    "halfcheetah_6x1": "halfcheetah",
+}
+"""Envs whose behaviour preset is not their family's (`env.family`): the MaMuJoCo robots differ."""
 
 
 def behaviour_preset(env_name: str) -> BehaviourPreset:
-    """The preset of `env_name`'s family: `halfcheetah_*` -> "halfcheetah", `mpe_*` -> "mpe"."""
-    family = env_name.split("_")[0]
+    """The behaviour-training preset of `env_name`: its `BEHAVIOUR_PRESET_OF` entry, else its
+    family's (every MPE env: "mpe")."""
+    family = BEHAVIOUR_PRESET_OF.get(env_name) or env_class(env_name).family
     if family not in BEHAVIOUR_PRESETS:
         raise ValueError(
             f"no behaviour-policy preset for env {env_name!r}; "
