@@ -101,3 +101,21 @@ def test_expert_data_matches_the_recorded_return(tmp_path):
     assert policy["recorded_return_with_noise"] == record["mean_return"]
     random_ref, expert_ref = meta["reference_returns"]["ours"]
     assert random_ref < 200 < 500 < expert_ref
+
+
+def test_behaviour_trains_and_saves_policies_with_their_command(tmp_path):
+    import json
+
+    out = run_cli(
+        "behaviour", "--env", "mpe_spread", "--max-env-steps", "150", "--eval-episodes", "2",
+        "--final-eval-episodes", "4", "--no-progress", "--out", str(tmp_path),
+        "--replay-out", str(tmp_path / "replay.npz"),
+        "--set", "n_envs=2", "chunk_iterations=25", "updates_per_iteration=1", "batch_size=8",
+        "buffer_capacity=200", "warmup_steps=20", "hidden=[16]",
+    )  # fmt: skip
+    assert "expert -> " in out
+    record = json.loads((tmp_path / "mpe_spread" / "expert.json").read_text())
+    assert record["command"].startswith("python -m dom2_jax behaviour --env mpe_spread")
+    assert record["config"]["hidden"] == [16] and record["training_env_steps"] == 150
+    if "medium -> " in out:
+        assert (tmp_path / "replay.npz").exists()
