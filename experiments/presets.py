@@ -13,6 +13,7 @@ import dataclasses
 from typing import Any
 
 from dom2_jax.config import LEVELS, OMAR_ENVS
+from dom2_jax.envs import env_class
 
 ENVS = OMAR_ENVS
 
@@ -35,7 +36,7 @@ class ExperimentPreset:
     eval_episodes: int
     """Evaluation episodes per seed at the end of a run (and per seed and shift)."""
     mujoco_eval_episodes: int
-    """The same for the 1000-step HalfCheetah episodes."""
+    """The same for the 1000-step episodes of the MuJoCo envs (`family` "mabrax": HalfCheetah)."""
     compares_with_paper: bool = True
     """Whether its tables claim a comparison with the paper's numbers (paper, cpu). The fair
     preset checks the protocol of issue 13 on the small datasets and does not; nor do the smoke
@@ -75,7 +76,9 @@ class ExperimentPreset:
     """Seeds per eta value in the sweep (the runs of a sweep cell are eta values x seeds)."""
 
     def episodes(self, env: str) -> int:
-        return self.mujoco_eval_episodes if env.startswith("halfcheetah") else self.eval_episodes
+        """Evaluation episodes per seed on `env`: `mujoco_eval_episodes` on the MuJoCo family."""
+        mujoco = env_class(env).family == "mabrax"
+        return self.mujoco_eval_episodes if mujoco else self.eval_episodes
 
     def budget(self, env: str) -> tuple[int, int | None]:
         """(updates, batch size or None for the algorithm preset's) of every cell on `env`."""
