@@ -144,6 +144,21 @@ def our_reference_returns(env_name: str, opponent: str = "calibrated") -> list[f
     return [record["random_policy"]["mean_return"], record["mean_return"]]
 
 
+def check_request(
+    env_name: str, level: str, preset: str = "paper", opponent: str = "calibrated"
+) -> None:
+    """Refuse an unknown level, preset or opponent (a ValueError naming it) before any work."""
+    levels = levels_for(env_name)
+    if level not in levels:
+        raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
+    if preset not in PRESET_SIZES:
+        raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
+    if opponent not in ("calibrated", "co-trained"):
+        raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
+    if opponent != "calibrated" and not env_class(env_name).n_opponents:
+        raise ValueError(f"{env_name} has no prey: --opponent {opponent} is for mpe_tag/mpe_world")
+
+
 def generate(
     env_name: str,
     level: str,
@@ -161,20 +176,12 @@ def generate(
     world's datasets from before issue 14: the co-trained MATD3 prey and the policies trained
     against it (file suffix `-co-trained`). Medium-replay needs `replay`, the transitions and
     record of `io.medium_replay.rerun_medium_replay` (where MATD3 retrains; this does not)."""
-    levels = levels_for(env_name)
-    if level not in levels:
-        raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
-    if preset not in PRESET_SIZES:
-        raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
+    check_request(env_name, level, preset, opponent)
     if out is None:
         suffix = ("" if size else f"-{preset}") + (
             "" if opponent == "calibrated" else f"-{opponent}"
         )
         out = default_path(env_name, level, seed, suffix=suffix)
-    if opponent not in ("calibrated", "co-trained"):
-        raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
-    if opponent != "calibrated" and not env_class(env_name).n_opponents:
-        raise ValueError(f"{env_name} has no prey: --opponent {opponent} is for mpe_tag/mpe_world")
     env, params = make(env_name, **({} if opponent == "calibrated" else {"opponent": opponent}))
     start = time.perf_counter()
     if level == "medium-replay":

@@ -20,7 +20,7 @@ from dom2_jax.data.dataset import Dataset
 from dom2_jax.data.generate import to_dataset
 from dom2_jax.envs import make
 from dom2_jax.io.behaviour import behaviour_env, train_loop
-from dom2_jax.io.generation import policy_role
+from dom2_jax.io.generation import check_request, policy_role
 from dom2_jax.io.policies import load_policy, policy_path
 
 LEVEL = "medium-replay"
@@ -31,6 +31,7 @@ def rerun_medium_replay(
 ) -> tuple[Dataset, dict[str, Any]]:
     """`(dataset, behaviour_policy record)`: every transition the shipped MATD3 run of
     `env_name` saw until its medium snapshot, rerun deterministically (MATD3 trains here)."""
+    check_request(env_name, LEVEL, opponent=opponent)
     path = policy_path(env_name, policy_role("medium", opponent))
     if not path.exists():
         raise NotImplementedError(f"{env_name}/medium-replay: no shipped medium policy")
