@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dom2_jax.data.reference_returns import team_return
 from dom2_jax.envs import shifts
 from dom2_jax.envs.rollout import batch_returns, random_policy
 from dom2_jax.evaluate import agent_returns, evaluate_params, evaluate_shifts
@@ -46,7 +45,7 @@ def test_unshifted_entry_equals_batch_returns_with_the_same_key(spread_eval):
     env, params, act, key, result, _ = spread_eval
     reference = batch_returns(env, params, lambda k, o: act(o, k), key, N_EPISODES, 25)
     np.testing.assert_allclose(
-        result.returns[0], team_return(env.name, reference), rtol=1e-5, atol=1e-4
+        result.returns[0], env.team_return(reference), rtol=1e-5, atol=1e-4
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from dom2_jax.data.dataset import Dataset
 from dom2_jax.data.schema import DatasetError, validate
+from dom2_jax.envs import env_class
 
 OMAR_ENV_NAMES = {
     "simple_spread": "mpe_spread",
@@ -31,7 +32,6 @@ OMAR_ENV_NAMES = {
     "simple_world": "mpe_world",
     "HalfCheetah-v2": "halfcheetah_2x3",
 }
-OMAR_EPISODE_LENGTH = {"mpe_spread": 25, "mpe_tag": 25, "mpe_world": 25, "halfcheetah_2x3": 1000}
 OMAR_LEVELS = {
     "random": "random",
     "medium-replay": "medium-replay",
@@ -60,7 +60,7 @@ def import_omar(
             f"cannot tell the env from the path (env id {env_id!r}); pass "
             f"env_name (known OMAR env ids: {sorted(OMAR_ENV_NAMES)})",
         )
-    episode_length = episode_length or OMAR_EPISODE_LENGTH[env_name]
+    episode_length = episode_length or env_class(env_name).episode_length  # the env's fact
     agents = sorted(
         int(m.group(1))
         for p in folder.glob("obs_*.npy")
