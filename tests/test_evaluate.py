@@ -44,9 +44,7 @@ def test_returns_per_params_and_episode_in_one_trace(spread_eval):
 def test_unshifted_entry_equals_batch_returns_with_the_same_key(spread_eval):
     env, params, act, key, result, _ = spread_eval
     reference = batch_returns(env, params, lambda k, o: act(o, k), key, N_EPISODES, 25)
-    np.testing.assert_allclose(
-        result.returns[0], env.team_return(reference), rtol=1e-5, atol=1e-4
-    )
+    np.testing.assert_allclose(result.returns[0], env.team_return(reference), rtol=1e-5, atol=1e-4)
 
 
 def test_immobilised_learner_changes_returns(spread_eval):

@@ -47,7 +47,9 @@ def _spec(config_class: type, builder: str, preset, default_reweight: bool = Fal
 _SPECS = (
     _spec(DOM2Config, "dom2_jax.algos.dom2:make_dom2", dom2_preset, default_reweight=True),
     _spec(BCConfig, "dom2_jax.algos.bc:make_bc", partial(baselines.preset, "bc")),
-    _spec(MATD3BCConfig, "dom2_jax.algos.matd3bc:make_matd3bc", partial(baselines.preset, "matd3bc")),
+    _spec(
+        MATD3BCConfig, "dom2_jax.algos.matd3bc:make_matd3bc", partial(baselines.preset, "matd3bc")
+    ),
     _spec(MACQLConfig, "dom2_jax.algos.macql:make_macql", partial(baselines.preset, "macql")),
     _spec(OMARConfig, "dom2_jax.algos.omar:make_omar", partial(baselines.preset, "omar")),
     _spec(
@@ -56,7 +58,9 @@ _SPECS = (
         partial(diffusion_baselines.preset, "madiffql"),
     ),
     _spec(
-        MASfBCConfig, "dom2_jax.algos.masfbc:make_masfbc", partial(diffusion_baselines.preset, "masfbc")
+        MASfBCConfig,
+        "dom2_jax.algos.masfbc:make_masfbc",
+        partial(diffusion_baselines.preset, "masfbc"),
     ),
 )
 ALGORITHMS: dict[str, AlgoSpec] = {s.name: s for s in _SPECS}

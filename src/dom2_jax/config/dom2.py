@@ -17,6 +17,7 @@ from dom2_jax.config.validation import require
 SCHEDULES = ("vp", "linear", "cosine")
 SAMPLERS = ("dpm_solver1", "ddpm")
 
+
 @dataclass(frozen=True)
 class DiffusionConfig:
     """The diffusion policy (noise net, schedule, sampler)."""

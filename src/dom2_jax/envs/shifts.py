@@ -151,9 +151,7 @@ def _mabrax_shifts(env: str) -> list[Shift]:
 
 
 SHIFTS: tuple[Shift, ...] = tuple(
-    s
-    for env in ENVS
-    for s in (_mpe_shifts(env) if ENVS[env][1] == "mpe" else _mabrax_shifts(env))
+    s for env in ENVS for s in (_mpe_shifts(env) if ENVS[env][1] == "mpe" else _mabrax_shifts(env))
 )
 
 
