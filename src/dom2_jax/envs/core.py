@@ -80,8 +80,9 @@ class MultiAgentEnv(abc.ABC):
     """Scripted agents after the learners (the prey of tag and world), moved by `opponent`."""
     opponents: tuple[str, ...] = ()
     """Names of the scripted opponent policies the env's `opponent=` option accepts."""
-    episode_length: int = 1
-    """Steps of an episode (the default `params.max_steps`, the time limit)."""
+    episode_length: int
+    """Steps of an episode (the default `params.max_steps`, the time limit); no default: every
+    env states its own."""
 
     @classmethod
     def team_return(cls, returns: jax.Array) -> jax.Array:
