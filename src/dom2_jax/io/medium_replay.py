@@ -49,7 +49,7 @@ def rerun_medium_replay(
     else:
         env, params = behaviour_env(env_name)
     steps = int(record["snapshot_env_steps"])
-    _, snapshots, chunks, _, _ = train_loop(
+    _, snapshots, chunks, _, seconds = train_loop(
         env,
         params,
         env_name,
@@ -70,6 +70,8 @@ def rerun_medium_replay(
         "regenerate": record["command"],
         "medium_policy_checksum": record["checksum"],
         "rerun_reproduced_medium_policy": array_checksum(rerun) == record["checksum"],
+        # the metadata's generation_seconds counts the dataset's assembly only, not this rerun
+        "rerun_seconds": round(seconds, 1),
     }
 
 
