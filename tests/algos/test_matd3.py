@@ -15,14 +15,15 @@ from flax import struct
 
 from dom2_jax.algos.online import (
     MATD3Config,
+    behaviour_policy,
     make_matd3,
     replay,
     smoothed_target_actions,
     td3_target,
 )
 from dom2_jax.algos.online.config import behaviour_preset
-from dom2_jax.algos.online.matd3 import critic_inputs
-from dom2_jax.algos.online.networks import actor_apply, init_actors, joint_actions
+from dom2_jax.algos.online.networks import actor_apply, critic_inputs, init_actors, joint_actions
+from dom2_jax.assets import POLICY_ROOT
 from dom2_jax.envs import make
 from dom2_jax.envs.core import EnvParams, EnvState, MultiAgentEnv
 from dom2_jax.envs.mpe.all_agents import AllAgentsEnv
@@ -117,6 +118,39 @@ def test_td3_target__smoothing_noise_is_clipped():
     assert out[1, 1] == 0.0  # padded action dimension stays zero
     # zero std: the target actions themselves
     np.testing.assert_allclose(smoothed_target_actions(target, key, 0.0, 0.5, 1.0), target)
+
+
+def test_noise__distrax_draws_are_the_hand_written_draws_bit_for_bit():
+    # the shipped policies were trained and their datasets generated with
+    # `clip(mu + s * normal(key, mu.shape), -1, 1) * mask`; the distrax draw must give the same bits
+    with np.load(POLICY_ROOT / "mpe_spread" / "expert.npz") as f:
+        actor = {k: jnp.asarray(v) for k, v in f.items()}
+    mask = jnp.ones((3, 2)).at[2, 1].set(0.0)
+    obs = jax.random.normal(jax.random.key(0), (64, 3, 18))
+    keys = jax.random.split(jax.random.key(1), 64)
+
+    def hand_written(key, o):
+        mu = joint_actions(actor, o, mask)
+        return jnp.clip(mu + 0.1 * jax.random.normal(key, mu.shape), -1.0, 1.0) * mask
+
+    ours = jax.jit(jax.vmap(behaviour_policy(actor, mask, 0.1)))(keys, obs)
+    theirs = jax.jit(jax.vmap(hand_written))(keys, obs)
+    np.testing.assert_array_equal(
+        np.asarray(ours).view(np.uint32), np.asarray(theirs).view(np.uint32)
+    )
+
+    def hand_written_smoothing(key, o):
+        noise = jnp.clip(0.2 * jax.random.normal(key, (3, 2)), -0.5, 0.5)
+        return jnp.clip(joint_actions(actor, o, mask) + noise, -1.0, 1.0) * mask
+
+    def smoothing(key, o):
+        return smoothed_target_actions(joint_actions(actor, o, mask), key, 0.2, 0.5, mask)
+
+    ours = jax.jit(jax.vmap(smoothing))(keys, obs)
+    theirs = jax.jit(jax.vmap(hand_written_smoothing))(keys, obs)
+    np.testing.assert_array_equal(
+        np.asarray(ours).view(np.uint32), np.asarray(theirs).view(np.uint32)
+    )
 
 
 # ----- learning check: a one-step two-agent bandit, best action 0.5 for both -------------------

@@ -1,6 +1,7 @@
 """MATD3: online multi-agent TD3, the behaviour-policy trainer of the OMAR dataset protocol.
 
-Per agent i (networks stacked on a leading agent axis and vmapped, `networks.py`):
+Per agent i (networks stacked on a leading agent axis and vmapped, `networks.py`; the
+exploration and target-smoothing noise as distrax distributions, `noise.py`):
 
 - critic (TD3 Eq. 10 with twin critics): `sum_k MSE(Q_k^i(x, a), y_i)`,
   `y_i = r_i + gamma (1 - terminal_i) min_k Qbar_k^i(x', a')`, where
@@ -34,10 +35,12 @@ from dom2_jax.algos.online import replay
 from dom2_jax.algos.online.config import MATD3Config
 from dom2_jax.algos.online.networks import (
     critic_apply,
+    critic_inputs,
     init_actors,
     init_critics,
     joint_actions,
 )
+from dom2_jax.algos.online.noise import behaviour_policy, explore, smoothed_target_actions
 from dom2_jax.envs.core import EnvParams, MultiAgentEnv
 from dom2_jax.envs.rollout import batch_returns
 from dom2_jax.envs.wrappers import AutoReset
@@ -68,15 +71,6 @@ class MATD3Fns(NamedTuple):
 
 
 # ----- TD3 pieces (pure, tested on hand numbers) ------------------------------------------------
-def smoothed_target_actions(
-    target_actions: jax.Array, key: jax.Array, noise_std: float, noise_clip: float, act_mask
-) -> jax.Array:
-    """TD3 target policy smoothing: `clip(mubar(o') + clip(eps, -c, c), -1, 1)`, eps ~ N(0, s^2)."""
-    noise = noise_std * jax.random.normal(key, target_actions.shape)
-    noise = jnp.clip(noise, -noise_clip, noise_clip)
-    return jnp.clip(target_actions + noise, -1.0, 1.0) * act_mask
-
-
 def td3_target(rewards, terminals, next_q_twins: jax.Array, gamma: float) -> jax.Array:
     """`r + gamma (1 - terminal) min(Q1', Q2')`; `next_q_twins [2, ...]` (clipped double Q)."""
     return td_target(rewards, terminals, jnp.min(next_q_twins, axis=0), gamma)
@@ -89,41 +83,6 @@ def clip_per_agent(grads, max_norm: float | None):
     sq = sum(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1) for g in jax.tree.leaves(grads))
     scale = jnp.minimum(1.0, max_norm / (jnp.sqrt(sq) + 1e-6))  # [n_agents]
     return jax.tree.map(lambda g: g * scale.reshape(-1, *([1] * (g.ndim - 1))), grads)
-
-
-def critic_inputs(obs: jax.Array, actions: jax.Array, centralized: bool, state=None):
-    """Per-agent critic inputs from `obs [B, n, d_o]`, `actions [B, n, d_a]` or, for the
-    actor loss, `actions [n, B, n, d_a]` (agent i's row holds its own policy action):
-    returns `(x_obs [n, B, .], x_act [n, B, .])`. A global `state [B, d_s]` (centralised
-    only) replaces the concatenated observations."""
-    batch, n_agents = obs.shape[:2]
-    if actions.ndim == 3:
-        actions = jnp.broadcast_to(actions[None], (n_agents, *actions.shape))
-    if state is not None:
-        x_state = jnp.broadcast_to(state, (n_agents, *state.shape))
-        return x_state, actions.reshape(n_agents, batch, -1)
-    if centralized:
-        x_obs = jnp.broadcast_to(
-            obs.reshape(batch, -1), (n_agents, batch, obs.shape[1] * obs.shape[2])
-        )
-        return x_obs, actions.reshape(n_agents, batch, -1)
-    idx = jnp.arange(n_agents)
-    return jnp.moveaxis(obs, 1, 0), actions[idx, :, idx]
-
-
-def behaviour_policy(actor, act_mask, noise_std: float = 0.0):
-    """`act(key, obs [n_agents, obs_dim]) -> actions`: the trained actors plus Gaussian noise
-    (`noise_std` 0: deterministic), the signature `data.generate.make_collect` rolls out."""
-    mask = jnp.asarray(act_mask, jnp.float32)
-
-    def act(key, obs):
-        mu = joint_actions(actor, obs, mask)
-        if noise_std == 0.0:
-            return mu
-        noisy = mu + noise_std * jax.random.normal(key, mu.shape)
-        return jnp.clip(noisy, -1.0, 1.0) * mask
-
-    return act
 
 
 # ----- the trainer ------------------------------------------------------------------------------
@@ -262,10 +221,10 @@ def make_matd3(
         key = jax.random.fold_in(state.key, state.iteration)
         act_key, env_key, learn_key = jax.random.split(key, 3)
         env_steps = state.iteration * cfg.n_envs
-        # exploration: uniform actions during warm-up, then mu(o) + N(0, sigma^2)
+        # exploration: uniform actions during warm-up, then clip(a, -1, 1), a ~ N(mu(o), sigma^2)
         noise_key, random_key = jax.random.split(act_key)
         mu = joint_actions(state.actor, state.obs, act_mask)  # [n_envs, n, act]
-        noisy = jnp.clip(mu + cfg.exploration_noise * jax.random.normal(noise_key, mu.shape), -1, 1)
+        noisy = explore(noise_key, mu, cfg.exploration_noise)
         uniform = jax.random.uniform(random_key, mu.shape, minval=-1.0, maxval=1.0)
         actions = jnp.where(env_steps < cfg.warmup_steps, uniform, noisy) * act_mask
         obs, env_state, rewards, dones, info = jax.vmap(wrapped.step, in_axes=(0, 0, 0, None))(

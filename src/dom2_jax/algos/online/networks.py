@@ -8,6 +8,7 @@ initialisation, and the actor's last layer in U(-3e-3, 3e-3) (`constrain_out`).
 
 Per-agent parameters are stacked on a leading agent axis; twin critics add a leading twin axis
 inside it: actor leaves `[n_agents, ...]`, critic leaves `[n_agents, 2, ...]`.
+`critic_inputs` lays a batch out as each agent's (decentralised or centralised) critic input.
 """
 
 from __future__ import annotations
@@ -82,3 +83,23 @@ def joint_actions(actor_params: Params, obs: jax.Array, act_mask: jax.Array) -> 
     obs_agents_first = jnp.moveaxis(obs, -2, 0)  # [n_agents, ..., obs_dim]
     actions = jax.vmap(actor_apply)(actor_params, obs_agents_first)  # agents
     return jnp.moveaxis(actions, 0, -2) * act_mask
+
+
+def critic_inputs(obs: jax.Array, actions: jax.Array, centralized: bool, state=None):
+    """Per-agent critic inputs from `obs [B, n, d_o]`, `actions [B, n, d_a]` or, for the
+    actor loss, `actions [n, B, n, d_a]` (agent i's row holds its own policy action):
+    returns `(x_obs [n, B, .], x_act [n, B, .])`. A global `state [B, d_s]` (centralised
+    only) replaces the concatenated observations."""
+    batch, n_agents = obs.shape[:2]
+    if actions.ndim == 3:
+        actions = jnp.broadcast_to(actions[None], (n_agents, *actions.shape))
+    if state is not None:
+        x_state = jnp.broadcast_to(state, (n_agents, *state.shape))
+        return x_state, actions.reshape(n_agents, batch, -1)
+    if centralized:
+        x_obs = jnp.broadcast_to(
+            obs.reshape(batch, -1), (n_agents, batch, obs.shape[1] * obs.shape[2])
+        )
+        return x_obs, actions.reshape(n_agents, batch, -1)
+    idx = jnp.arange(n_agents)
+    return jnp.moveaxis(obs, 1, 0), actions[idx, :, idx]
