@@ -4,11 +4,12 @@ The phases (`benchmarks.flops.PHASES`) cover one update of every agent (3 agents
 preset's networks and batch, one fixed batch): the TD target (EMA-actor sampler + target critics),
 the critic loss (TD on the data action and the CQL penalty, one batched critic call), the actor's
 denoising loss, the actor's Q term (sampler with gradients through every step) and the optimiser /
-target updates. Each phase is built from the same pieces dom2.py uses (`make_diffusion_policy`,
-`ensemble_q`, `twin_cql_penalty`, `td_target`, the clipped-Adam chains, `ema_update`,
-`soft_update`); each is also timed in its pre-issue-15 form (`<phase>_before`: XLA's Mish, one
-critic call per critic and action set, the noise net with a per-row time embedding), and on a
-quarter of the batch, which tells launch-bound phases from work-bound ones.
+target updates. Each phase calls DOM2's own losses (`dom2.bootstrap_target`, `dom2.critic_loss`,
+the policy's `denoising_loss`, `dom2.q_term`, `dom2.optimisers`, `ema_update`, `soft_update`)
+with the keys of `dom2.draws`; each is also timed in its pre-issue-15 form (`<phase>_before`:
+XLA's Mish, one critic call per critic and action set, the noise net with a per-row time
+embedding, rebuilt here because the library no longer has them), and on a quarter of the batch,
+which tells launch-bound phases from work-bound ones.
 
 - dom2-jax: one program per phase, `jit` of a `fori_loop` over iterations of the phase vmapped over
   agents, a fresh key per iteration; gradient phases write `params - 1e-6 grad` so that iterations
@@ -74,7 +75,7 @@ def random_batch(batch_size: int, seed: int = 0) -> dict[str, np.ndarray]:
 def jax_sides(cfg, arrays, only=None):
     """`({phase: (run(n), compile_s)}, state)`: run(n) does n iterations and blocks.
 
-    Phases without a suffix are dom2-jax as `dom2.py` runs them (`ensemble_q`,
+    Phases without a suffix are dom2-jax as `dom2.py` runs them (its losses: `ensemble_q`,
     `twin_cql_penalty`, the conditioned noise net, the exact cheaper Mish); `<phase>_before` is
     the same phase in the form used before issue 15 (XLA's `x * tanh(softplus(x))`, every critic
     and action set applied separately through `QNetwork`, the noise net through `NoiseNet.apply`
@@ -84,17 +85,13 @@ def jax_sides(cfg, arrays, only=None):
     import jax.numpy as jnp
     import optax
 
-    from dom2_jax.algos.common import (
-        cql_penalty,
-        ema_update,
-        soft_update,
-        td_target,
-        twin_cql_penalty,
-    )
-    from dom2_jax.algos.core import AgentBatch, AgentSpec
+    from dom2_jax.algos import dom2
+    from dom2_jax.algos.centralized import joint_view
+    from dom2_jax.algos.common import cql_penalty, ema_update, soft_update, td_target
+    from dom2_jax.algos.core import AgentBatch, AgentContext, AgentSpec
     from dom2_jax.algos.diffusion_policy import make_diffusion_policy
     from dom2_jax.algos.dom2 import N_CRITICS, make_dom2
-    from dom2_jax.nets.critics import QNetwork, apply_ensemble, ensemble_q
+    from dom2_jax.nets.critics import QNetwork, apply_ensemble
     from dom2_jax.nets.denoiser import NoiseNet
     from dom2_jax.nets.samplers import get_sampler
     from dom2_jax.nets.schedules import q_sample
@@ -106,12 +103,12 @@ def jax_sides(cfg, arrays, only=None):
     net = QNetwork(tuple(cfg.critic_hidden))
     masks = jnp.ones((N_AGENTS, ACT_DIM))
     batch = AgentBatch(**{k: jnp.asarray(v) for k, v in arrays.items()})
-    actor_opt = optax.chain(
-        optax.clip_by_global_norm(cfg.actor_grad_clip), optax.adam(cfg.actor_lr)
-    )
-    critic_opt = optax.chain(
-        optax.clip_by_global_norm(cfg.critic_grad_clip), optax.adam(cfg.critic_lr)
-    )
+    actor_opt, critic_opt = dom2.optimisers(cfg)
+    nets = dom2.DOM2Nets(policy, net, cfg)
+    joint = joint_view(policy.sample, spec, False, None, jax.tree.map(lambda x: x[:1], batch), None)
+
+    def context(mask):  # one agent's view (decentralised critics), as the scaffold builds it
+        return AgentContext(mask, 0, state.step, state.weights, (joint, 0))
 
     # the pre-issue-15 forms: plain module application, XLA's Mish, per-row time embedding
     d = cfg.diffusion
@@ -137,22 +134,18 @@ def jax_sides(cfg, arrays, only=None):
         return jax.tree.map(lambda p, g: p - SGD_LR * g, params, grads)
 
     def td(acc, learner, b, mask, key, i):
-        next_a = policy.sample(learner.actor_ema, b.next_obs, key, mask)
-        next_q = jnp.min(ensemble_q(net, learner.critic_target, b.next_obs, next_a[None])[:, 0], 0)
-        return acc + jnp.mean(td_target(b.rewards, b.terminals, next_q, cfg.gamma))
+        target = dom2.bootstrap_target(nets, learner, b, dom2.draws(key), context(mask))
+        return acc + jnp.mean(target)
 
     def td_before(acc, learner, b, mask, key, i):
         next_a = sample_before(learner.actor_ema, b.next_obs, key, mask)
         next_q = jnp.min(apply_ensemble(net_before, learner.critic_target, b.next_obs, next_a), 0)
         return acc + jnp.mean(td_target(b.rewards, b.terminals, next_q, cfg.gamma))
 
-    def critic(params, learner, b, mask, key, i, net=net):
+    def critic(params, learner, b, mask, key, i, nets=nets):
         def loss(c):  # the rewards stand in for the (stop-gradient) TD target
-            def q_sets(actions):
-                return ensemble_q(net, c, b.obs, actions)
-
-            cql, q = twin_cql_penalty(q_sets, b.actions, key, cfg.cql_samples, mask > 0)
-            return jnp.sum(jnp.mean((q - b.rewards) ** 2, 1)) + cql
+            d, ctx = dom2.draws(key), context(mask)
+            return dom2.critic_loss(c, learner, b, b.rewards, d, ctx, nets=nets)[0]
 
         return sgd(params, jax.grad(loss)(params))
 
@@ -179,9 +172,7 @@ def jax_sides(cfg, arrays, only=None):
 
     def actor_q(actor, learner, b, mask, key, i):
         def loss(p):
-            a0 = policy.sample(p, b.obs, key, mask)
-            q = ensemble_q(net, learner.critic, b.obs, a0[None])[:, 0]
-            return -jnp.mean(q[0]) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q[1])) + 1e-6)
+            return dom2.q_term(p, learner.critic, b, dom2.draws(key), context(mask), nets=nets)[0]
 
         return sgd(actor, jax.grad(loss)(actor))
 
@@ -226,7 +217,7 @@ def jax_sides(cfg, arrays, only=None):
         "optim_before": (optim, agents),  # unchanged by issue 15: the same program
         # the critic phase with ReLU critics: what Mish's elementwise work still costs
         "critic_relu": (
-            partial(critic, net=QNetwork(tuple(cfg.critic_hidden), activation="relu")),
+            partial(critic, nets=nets._replace(critic=QNetwork(tuple(cfg.critic_hidden), "relu"))),
             agents.critic,
         ),
     }

@@ -1,9 +1,9 @@
 """dom2-jax's DOM2 update == the PyTorch reference's (benchmarks/pytorch_reference) on equal inputs.
 
 Same weights (PyTorch's initialisation copied into a fresh dom2-jax state), the same batches and
-the same random numbers: the test re-derives from the update key every draw dom2.py makes (the
-key splitting in `jax_draws` mirrors `make_dom2`'s `update`, `update_agent`, `critic_loss`,
-`actor_loss`, `cql_penalty` and the samplers) and hands them to the torch update. Over three
+the same random numbers: the test takes every key one update uses from the library (the
+scaffold's `update_keys`, DOM2's `draws`), draws from each what `cql_proposals`, the denoising
+loss and the samplers draw, and hands the numbers to the torch update. Over three
 updates (fresh Adam; the EMA copy phase, then skip and mix steps; clipped and unclipped gradients)
 the losses and their parts, the gradient norms, the Adam moments (mu = 0.1 x the clipped gradient
 after the first step) and every network (actor, EMA actor, twin critics, Polyak targets) agree to
@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from dom2_jax.algos.core import AgentBatch as JaxBatch
-from dom2_jax.algos.core import AgentSpec
+from dom2_jax.algos import dom2
+from dom2_jax.algos.core import AgentSpec, update_keys
 from dom2_jax.algos.dom2 import N_CRITICS, LossWeights, make_dom2
 from dom2_jax.config import DiffusionConfig, DOM2Config
 
@@ -68,30 +69,30 @@ def sampler_draws(cfg: DOM2Config, key, shape) -> jax.Array:
 
 
 def jax_draws(cfg: DOM2Config, key) -> list[dict[str, jax.Array]]:
-    """Every random number `make_dom2(...).update(state, batch, key)` consumes, per agent."""
-    _, key = jax.random.split(key)  # the first key feeds centralised critics only
+    """Every random number `make_dom2(...).update(state, batch, key)` consumes, per agent: the
+    keys come from the scaffold's `update_keys` and DOM2's `draws`, the numbers from each key
+    as the library draws them (`cql_proposals`, `denoising_loss`, the samplers)."""
+    _, agent_keys = update_keys(key, N_AGENTS, shared=True)  # DOM2 has a (joint-view) context
     draws = []
-    for agent_key in jax.random.split(key, N_AGENTS):  # update: one key per agent
-        k_critic, k_actor = jax.random.split(agent_key)  # update_agent
-        k_next, k_cql = jax.random.split(k_critic)  # critic_loss
+    for agent_key in agent_keys:
+        d = dom2.draws(agent_key)
         cql = [
             jax.random.uniform(
-                jax.random.fold_in(k_cql, k),
+                jax.random.fold_in(d.cql, k),
                 (cfg.cql_samples, BATCH, ACT_DIM),
                 minval=-1.0,
                 maxval=1.0,
             )
             for k in range(N_CRITICS)
         ]
-        k_t, k_eps, k_sample, k_coin = jax.random.split(k_actor, 4)  # actor_loss
         draws.append(
             {
-                "next_noise": sampler_draws(cfg, k_next, (BATCH, ACT_DIM)),
+                "next_noise": sampler_draws(cfg, d.next_action, (BATCH, ACT_DIM)),
                 "cql_actions": jnp.stack(cql),
-                "t": jax.random.randint(k_t, (BATCH,), 0, cfg.diffusion.n_steps),
-                "bc_noise": jax.random.normal(k_eps, (BATCH, ACT_DIM)),
-                "sample_noise": sampler_draws(cfg, k_sample, (BATCH, ACT_DIM)),
-                "coin": jax.random.bernoulli(k_coin),
+                "t": jax.random.randint(d.t, (BATCH,), 0, cfg.diffusion.n_steps),
+                "bc_noise": jax.random.normal(d.eps, (BATCH, ACT_DIM)),
+                "sample_noise": sampler_draws(cfg, d.sample, (BATCH, ACT_DIM)),
+                "coin": jax.random.bernoulli(d.coin),
             }
         )
     return draws

@@ -1,4 +1,5 @@
-"""Pieces every offline algorithm shares: target updates, TD target, CQL penalty, a grad step."""
+"""Pieces every algorithm shares: target updates, TD targets and losses, TD3 target smoothing,
+the CQL penalty, a gradient step."""
 
 from __future__ import annotations
 
@@ -29,6 +30,30 @@ def td_target(reward: jax.Array, terminal: jax.Array, next_q: jax.Array, gamma: 
 
 
 N_CRITICS = 2  # twin critics (TD3 / Diffusion-QL): the minimum of two curbs overestimation
+
+
+def td3_target(rewards, terminals, next_q_twins: jax.Array, gamma: float) -> jax.Array:
+    """`r + gamma (1 - terminal) min(Q1', Q2')`; `next_q_twins [2, ...]` (clipped double Q)."""
+    return td_target(rewards, terminals, jnp.min(next_q_twins, axis=0), gamma)
+
+
+def twin_td_loss(q: jax.Array, target: jax.Array) -> jax.Array:
+    """`sum_k mean_B (Q_k - y)^2` over the twins `q [N_CRITICS, B]` against one target `[B]`."""
+    return jnp.sum(jnp.mean((q - target) ** 2, axis=1))
+
+
+def smoothed_target_actions(
+    target_actions: jax.Array, key: jax.Array, noise_std: float, noise_clip: float, act_mask
+) -> jax.Array:
+    """TD3 target policy smoothing: `clip(mubar(o') + clip(eps, -c, c), -1, 1)`, eps ~ N(0, s^2)."""
+    noise = noise_std * jax.random.normal(key, target_actions.shape)
+    noise = jnp.clip(noise, -noise_clip, noise_clip)
+    return jnp.clip(target_actions + noise, -1.0, 1.0) * act_mask
+
+
+def select(use_new: jax.Array, new, old):
+    """`new` where `use_new`, else `old`, leaf by leaf (TD3's delayed updates)."""
+    return jax.tree.map(lambda n, o: jnp.where(use_new, n, o), new, old)
 
 
 CQL_POLICY_NOISE = 0.2  # std of the Gaussian around policy actions (OMAR: cql_sample_noise_level)

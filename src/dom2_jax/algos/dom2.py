@@ -22,17 +22,23 @@ each agent's critics the joint observation and joint action, `Q_j(o_1..o_n, a_1.
 target uses every agent's EMA-actor next action, and the actor and CQL terms replace only agent
 j's own action (the others keep the data's); in `best_of` each agent's candidates are scored with
 the other agents' actions from one plain sample of their actors.
+
+The losses are module functions (`critic_loss`, `actor_loss`) of the networks in `DOM2Nets`, with
+every random key of an update from `draws`; `make_dom2` hands them to the per-agent scaffold.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
+import distrax
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
 
+from dom2_jax.algos.centralized import JointView, joint_view, q_sets
 from dom2_jax.algos.common import (
     N_CRITICS,
     ema_update,
@@ -40,11 +46,19 @@ from dom2_jax.algos.common import (
     soft_update,
     td_target,
     twin_cql_penalty,
+    twin_td_loss,
 )
-from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
-from dom2_jax.algos.diffusion_policy import make_diffusion_policy
+from dom2_jax.algos.core import (
+    AgentBatch,
+    AgentContext,
+    AgentSpec,
+    Algorithm,
+    LearnerState,
+    independent_learners,
+)
+from dom2_jax.algos.diffusion_policy import DiffusionPolicy, make_diffusion_policy
 from dom2_jax.config import DOM2Config
-from dom2_jax.nets.critics import QNetwork, ensemble_q, init_ensemble
+from dom2_jax.nets.critics import QNetwork, init_ensemble
 
 
 @struct.dataclass
@@ -68,59 +82,123 @@ class LossWeights:
 
 
 @struct.dataclass
-class DOM2State:
-    agents: AgentLearner  # leaves [n_agents, ...]
-    step: jax.Array  # () int32, updates done
-    weights: LossWeights
+class DOM2Draws:
+    """One agent's random keys for one update."""
+
+    next_action: jax.Array  # the EMA actor's sample at o' (TD target)
+    cql: jax.Array  # CQL proposals (and, mujoco form, the current actor's samples)
+    t: jax.Array  # diffusion steps of the denoising loss
+    eps: jax.Array  # its noise
+    sample: jax.Array  # the actor's sample a0 for the Q term
+    coin: jax.Array  # which twin is Q_1 in the Q term
 
 
-@struct.dataclass
-class JointView:
-    """What a centralised critic sees besides the agent's own batch (shared by all agents)."""
+def draws(key: jax.Array) -> DOM2Draws:
+    """Every random key one agent's update uses, from its update key."""
+    k_critic, k_actor = jax.random.split(key)
+    k_next, k_cql = jax.random.split(k_critic)
+    return DOM2Draws(k_next, k_cql, *jax.random.split(k_actor, 4))
 
-    obs: jax.Array  # [B, n_agents * obs_dim]
-    next_obs: jax.Array  # [B, n_agents * obs_dim]
-    actions: jax.Array  # [B, n_agents, act_dim] data actions
-    next_actions: jax.Array  # [B, n_agents, act_dim] EMA actors' next actions
+
+class DOM2Nets(NamedTuple):
+    """The static pieces the losses apply."""
+
+    policy: DiffusionPolicy
+    critic: QNetwork
+    config: DOM2Config
+
+
+def q_values(nets: DOM2Nets, critic, obs, own_action, joint: JointView, j):
+    """`[2, B]`: the twins' Q of agent j's own action `[B, act_dim]` (`centralized.q_sets`)."""
+    centralized = nets.config.centralized_critic
+    return q_sets(nets.critic, centralized, critic, obs, own_action[None], joint, j)[:, 0]
+
+
+def bootstrap_target(nets: DOM2Nets, learner: AgentLearner, b: AgentBatch, d: DOM2Draws, ctx):
+    """`y = r + gamma (1 - terminal) min_k Qbar_k(o', a')`, `a'` from the EMA actor (or, with a
+    centralised critic, every agent's EMA-actor action in the joint view)."""
+    cfg, mask, (joint, j) = nets.config, ctx.mask, ctx.shared
+    if cfg.centralized_critic:
+        next_a = joint.next_actions[:, j]
+    else:
+        next_a = nets.policy.sample(learner.actor_ema, b.next_obs, d.next_action, mask)
+    next_view = joint.replace(obs=joint.next_obs, actions=joint.next_actions)
+    next_q = q_values(nets, learner.critic_target, b.next_obs, next_a, next_view, j)
+    return jax.lax.stop_gradient(td_target(b.rewards, b.terminals, jnp.min(next_q, 0), cfg.gamma))
+
+
+def critic_loss(critic, learner: AgentLearner, b: AgentBatch, target, d: DOM2Draws, ctx, *, nets):
+    """Twin TD loss to `target` plus `cql_alpha` times the twin CQL penalty."""
+    cfg, sample, mask, (joint, j) = nets.config, nets.policy.sample, ctx.mask, ctx.shared
+    if cfg.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
+        proposals = ()
+        if cfg.cql_form == "mujoco":  # current actor's samples at o and o', held fixed
+            k_o, k_next_o = jax.random.split(jax.random.fold_in(d.cql, N_CRITICS))
+            proposals = jax.lax.stop_gradient(
+                (
+                    sample(learner.actor, b.obs, k_o, mask),
+                    sample(learner.actor, b.next_obs, k_next_o, mask),
+                )
+            )
+        # the data action rides in the CQL term's batched critic call; TD reuses its Q
+        cql, q = twin_cql_penalty(
+            lambda a: q_sets(nets.critic, cfg.centralized_critic, critic, b.obs, a, joint, j),
+            b.actions,
+            d.cql,
+            cfg.cql_samples,
+            mask > 0,
+            proposals,
+        )
+    else:
+        cql = jnp.zeros(())
+        q = q_values(nets, critic, b.obs, b.actions, joint, j)  # [2, B]
+    td = twin_td_loss(q, target)
+    loss = td + ctx.weights.cql_alpha * cql
+    return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
+
+
+def q_term(actor, critic, b: AgentBatch, d: DOM2Draws, ctx, *, nets):
+    """`L_q = -mean Q_1(o, a0) / sg(mean |Q_2(o, a0)|)`, Q_1/Q_2 swapped by a coin flip, `a0`
+    sampled with gradients through every solver step; returns `(L_q, Q [2, B])`."""
+    joint, j = ctx.shared
+    a0 = nets.policy.sample(actor, b.obs, d.sample, ctx.mask)
+    q = q_values(nets, critic, b.obs, a0, joint, j)  # [2, B]
+    coin = jax.random.bernoulli(d.coin)
+    q1, q2 = jnp.where(coin, q[0], q[1]), jnp.where(coin, q[1], q[0])
+    return -jnp.mean(q1) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q2)) + 1e-6), q
+
+
+def actor_loss(actor, critic, b: AgentBatch, d: DOM2Draws, ctx, *, nets):
+    """Diffusion-QL's `L_d + eta * L_q` (module docstring)."""
+    bc = nets.policy.denoising_loss(actor, b.obs, b.actions, d.t, d.eps, ctx.mask)
+    q_loss, q = q_term(actor, critic, b, d, ctx, nets=nets)
+    loss = bc + ctx.weights.eta * q_loss
+    return loss, {"bc_loss": bc, "q_loss": q_loss, "q_policy": jnp.mean(q)}
+
+
+def optimisers(config: DOM2Config) -> tuple[optax.GradientTransformation, ...]:
+    """`(actor, critic)` optimisers: Adam after a global gradient-norm clip each."""
+    pairs = ((config.actor_grad_clip, config.actor_lr), (config.critic_grad_clip, config.critic_lr))
+    return tuple(optax.chain(optax.clip_by_global_norm(c), optax.adam(lr)) for c, lr in pairs)
 
 
 def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
     """Build DOM2's pure `(init, update, act, best_of)` for agents of the given sizes."""
-    policy = make_diffusion_policy(config.diffusion, spec.act_dim)
-    sample_actions = policy.sample
-    critic_net = QNetwork(tuple(config.critic_hidden))
-    act_masks = jnp.asarray(spec.act_mask, jnp.float32)  # [n_agents, act_dim]
-    actor_opt = optax.chain(
-        optax.clip_by_global_norm(config.actor_grad_clip), optax.adam(config.actor_lr)
+    nets = DOM2Nets(
+        make_diffusion_policy(config.diffusion, spec.act_dim),
+        QNetwork(tuple(config.critic_hidden)),
+        config,
     )
-    critic_opt = optax.chain(
-        optax.clip_by_global_norm(config.critic_grad_clip), optax.adam(config.critic_lr)
-    )
-
+    actor_opt, critic_opt = optimisers(config)
     n = spec.n_agents
-
-    def q_sets(critic, obs, own_actions, joint_obs, joint_actions, j):
-        """`[2, S, B]`: Q of agent j's own action sets `[S, B, act_dim]` (or each critic's own,
-        `[2, S, B, act_dim]`), decentralised or in the joint context, in one batched call."""
-        if not config.centralized_critic:
-            return ensemble_q(critic_net, critic, obs, own_actions)
-        lead = own_actions.shape[:-2]  # (S,) or (2, S)
-        joint = jnp.broadcast_to(joint_actions, (*lead, *joint_actions.shape))
-        joint = joint.at[..., j, :].set(own_actions)  # [..., B, n_agents, act_dim]
-        return ensemble_q(critic_net, critic, joint_obs, joint.reshape(*joint.shape[:-2], -1))
-
-    def q_values(critic, obs, own_action, joint_obs, joint_actions, j):
-        """`[2, B]`: Q of agent j's own action `[B, act_dim]`."""
-        return q_sets(critic, obs, own_action[None], joint_obs, joint_actions, j)[:, 0]
 
     def init_agent(key):
         k_actor, k_critic = jax.random.split(key)
-        obs = jnp.zeros((1, spec.obs_dim))
-        act = jnp.zeros((1, spec.act_dim))
-        actor = policy.init(k_actor, spec.obs_dim)
+        obs, act = jnp.zeros((1, spec.obs_dim)), jnp.zeros((1, spec.act_dim))
+        actor = nets.policy.init(k_actor, spec.obs_dim)
         width = n if config.centralized_critic else 1
         critic = init_ensemble(
-            critic_net, k_critic, N_CRITICS, jnp.tile(obs, width), jnp.tile(act, width)
+            nets.critic, k_critic, N_CRITICS, jnp.tile(obs, width), jnp.tile(act, width)
         )
         return AgentLearner(
             actor=actor,
@@ -131,100 +209,38 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             critic_opt=critic_opt.init(critic),
         )
 
-    def init(key, weights: LossWeights | None = None):
-        """Fresh state; `weights` default to the config's eta and cql_alpha."""
-        agents = jax.vmap(init_agent)(jax.random.split(key, spec.n_agents))  # agents
-        weights = weights or LossWeights(jnp.float32(config.eta), jnp.float32(config.cql_alpha))
-        return DOM2State(agents=agents, step=jnp.int32(0), weights=weights)
-
-    def critic_loss(critic, learner: AgentLearner, b: AgentBatch, ctx, key, mask, w):
-        joint, j = ctx
-        k_next, k_cql = jax.random.split(key)
-        if config.centralized_critic:
-            next_a = joint.next_actions[:, j]
-        else:
-            next_a = sample_actions(learner.actor_ema, b.next_obs, k_next, mask)
-        next_q = jnp.min(
-            q_values(
-                learner.critic_target, b.next_obs, next_a, joint.next_obs, joint.next_actions, j
-            ),
-            0,
-        )
-        target = jax.lax.stop_gradient(td_target(b.rewards, b.terminals, next_q, config.gamma))
-        if config.cql_samples > 0:  # 0: no CQL term at all (MA-Diffusion-QL)
-            proposals = ()
-            if config.cql_form == "mujoco":  # current actor's samples at o and o', held fixed
-                k_o, k_next_o = jax.random.split(jax.random.fold_in(k_cql, N_CRITICS))
-                proposals = jax.lax.stop_gradient(
-                    (
-                        sample_actions(learner.actor, b.obs, k_o, mask),
-                        sample_actions(learner.actor, b.next_obs, k_next_o, mask),
-                    )
-                )
-            # the data action rides in the CQL term's batched critic call; TD reuses its Q
-            cql, q = twin_cql_penalty(
-                lambda a: q_sets(critic, b.obs, a, joint.obs, joint.actions, j),
-                b.actions,
-                k_cql,
-                config.cql_samples,
-                mask > 0,
-                proposals,
-            )
-        else:
-            cql = jnp.zeros(())
-            q = q_values(critic, b.obs, b.actions, joint.obs, joint.actions, j)  # [2, B]
-        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-        loss = td + w.cql_alpha * cql
-        return loss, {"td_loss": td, "cql_penalty": cql, "q_data": jnp.mean(q)}
-
-    def actor_loss(actor, critic, b: AgentBatch, ctx, key, mask, w: LossWeights):
-        joint, j = ctx
-        k_t, k_eps, k_sample, k_coin = jax.random.split(key, 4)
-        bc = policy.denoising_loss(actor, b.obs, b.actions, k_t, k_eps, mask)
-        a0 = sample_actions(actor, b.obs, k_sample, mask)
-        q = q_values(critic, b.obs, a0, joint.obs, joint.actions, j)  # [2, B]
-        coin = jax.random.bernoulli(k_coin)
-        q1, q2 = jnp.where(coin, q[0], q[1]), jnp.where(coin, q[1], q[0])
-        q_loss = -jnp.mean(q1) / jax.lax.stop_gradient(jnp.mean(jnp.abs(q2)) + 1e-6)
-        return bc + w.eta * q_loss, {"bc_loss": bc, "q_loss": q_loss, "q_policy": jnp.mean(q)}
-
-    def update_agent(learner: AgentLearner, b: AgentBatch, ctx, key, mask, step, w):
-        k_critic, k_actor = jax.random.split(key)
+    def update_agent(learner: AgentLearner, b: AgentBatch, key, ctx: AgentContext):
+        d = draws(key)
+        ctx = ctx._replace(shared=(ctx.shared, ctx.index))
+        target = bootstrap_target(nets, learner, b, d, ctx)
         critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
-            critic_loss,
+            partial(critic_loss, nets=nets),
             learner.critic,
             learner.critic_opt,
             critic_opt,
             learner,
             b,
+            target,
+            d,
             ctx,
-            k_critic,
-            mask,
-            w,
         )
         actor, actor_opt_state, a_loss, a_aux, a_norm = gradient_step(
-            actor_loss,
+            partial(actor_loss, nets=nets),
             learner.actor,
             learner.actor_opt,
             actor_opt,
             critic,
             b,
+            d,
             ctx,
-            k_actor,
-            mask,
-            w,
+        )
+        ema = ema_update(
+            learner.actor_ema, actor, ctx.step, config.ema_decay, config.ema_every, config.ema_start
         )
         learner = learner.replace(
             actor=actor,
             actor_opt=actor_opt_state,
-            actor_ema=ema_update(
-                learner.actor_ema,
-                actor,
-                step,
-                config.ema_decay,
-                config.ema_every,
-                config.ema_start,
-            ),
+            actor_ema=ema,
             critic=critic,
             critic_opt=critic_opt_state,
             critic_target=soft_update(learner.critic_target, critic, config.tau),
@@ -239,41 +255,10 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         }
         return learner, metrics
 
-    def update(state: DOM2State, batch: AgentBatch, key):
-        """One update of every agent. `batch` leaves have a leading agent axis."""
-        k_next, key = jax.random.split(key)
-        keys = jax.random.split(key, n)
-        batch_size = batch.obs.shape[1]
-        if config.centralized_critic:
-            next_actions = jax.vmap(sample_actions)(
-                state.agents.actor_ema, batch.next_obs, jax.random.split(k_next, n), act_masks
-            )  # agents
-            joint = JointView(
-                obs=jnp.swapaxes(batch.obs, 0, 1).reshape(batch_size, -1),
-                next_obs=jnp.swapaxes(batch.next_obs, 0, 1).reshape(batch_size, -1),
-                actions=jnp.swapaxes(batch.actions, 0, 1),
-                next_actions=jax.lax.stop_gradient(jnp.swapaxes(next_actions, 0, 1)),
-            )
-        else:  # unused placeholders keep one code path
-            empty = jnp.zeros((batch_size, 0))
-            joint = JointView(
-                empty,
-                empty,
-                jnp.zeros((batch_size, n, spec.act_dim)),
-                jnp.zeros((batch_size, n, spec.act_dim)),
-            )
-        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, (None, 0), 0, 0, None, None))(
-            state.agents, batch, (joint, jnp.arange(n)), keys, act_masks, state.step, state.weights
-        )  # agents
-        return state.replace(agents=agents, step=state.step + 1), metrics
+    def act_agent(learner: AgentLearner, obs, key, mask):
+        return nets.policy.sample(learner.actor, obs[None], key, mask)[0]
 
-    def act(state: DOM2State, obs, key):
-        """`[n_agents, act_dim]` actions for one joint observation `[n_agents, obs_dim]`."""
-        keys = jax.random.split(key, spec.n_agents)
-        sample = jax.vmap(lambda a, o, k, m: sample_actions(a, o[None], k, m)[0])
-        return sample(state.agents.actor, obs, keys, act_masks)  # agents
-
-    def best_of(state: DOM2State, obs, key, k: int):
+    def best_of(state: LearnerState, obs, key, k: int):
         """Diffusion-QL's evaluation: `[n_agents, act_dim]`, per agent one of `k` actor samples
         drawn with probability `softmax_i(min_k Qbar_k(o, a_i))` (target critics). `k` is static.
         A centralised critic scores agent j's candidates with the other agents' actions taken
@@ -281,28 +266,34 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         if not isinstance(k, int) or k < 1:
             raise ValueError(f"best_of: k must be a Python int >= 1, got {k!r}")
         k_plain, key = jax.random.split(key)
-        joint_obs = jnp.tile(obs.reshape(1, -1), (k, 1))  # [k, n_agents * obs_dim]
         if config.centralized_critic:
-            others = act(state, obs, k_plain)  # [n_agents, act_dim]
+            others = algo.act(state, obs, k_plain)  # [n_agents, act_dim]
         else:  # unused placeholder keeps one code path
             others = jnp.zeros((n, spec.act_dim))
-        joint_actions = jnp.tile(others[None], (k, 1, 1))  # [k, n_agents, act_dim]
+        joint_obs = jnp.tile(obs.reshape(1, -1), (k, 1))  # [k, n_agents * obs_dim]
+        joint = JointView(joint_obs, joint_obs, jnp.tile(others[None], (k, 1, 1)), None)
 
-        def pick(actor, critic_target, o, key, mask, j):
+        def pick(learner: AgentLearner, o, key, mask, j):
             k_sample, k_pick = jax.random.split(key)
             o_rep = jnp.tile(o[None], (k, 1))  # [k, obs_dim]
-            candidates = sample_actions(actor, o_rep, k_sample, mask)  # [k, act_dim]
-            q = q_values(critic_target, o_rep, candidates, joint_obs, joint_actions, j)  # [2, k]
-            return candidates[jax.random.categorical(k_pick, jnp.min(q, axis=0))]
+            candidates = nets.policy.sample(learner.actor, o_rep, k_sample, mask)  # [k, act_dim]
+            q = q_values(nets, learner.critic_target, o_rep, candidates, joint, j)  # [2, k]
+            choice = distrax.Categorical(logits=jnp.min(q, axis=0))  # softmax(min_k Qbar_k)
+            return candidates[choice.sample(seed=k_pick)]
 
-        agents = state.agents
-        return jax.vmap(pick)(
-            agents.actor,
-            agents.critic_target,
-            obs,
-            jax.random.split(key, n),
-            act_masks,
-            jnp.arange(n),
-        )  # agents
+        masks = jnp.asarray(spec.act_mask, jnp.float32)
+        keys = jax.random.split(key, n)
+        return jax.vmap(pick)(state.agents, obs, keys, masks, jnp.arange(n))  # agents
 
-    return Algorithm(init=init, update=update, act=act, best_of=best_of)
+    algo = independent_learners(
+        spec,
+        init_agent,
+        update_agent,
+        act_agent,
+        LossWeights(jnp.float32(config.eta), jnp.float32(config.cql_alpha)),
+        shared=lambda state, batch, key: joint_view(
+            nets.policy.sample, spec, config.centralized_critic, state.agents.actor_ema, batch, key
+        ),
+        best_of=best_of,
+    )
+    return algo

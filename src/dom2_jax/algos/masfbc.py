@@ -36,15 +36,23 @@ Simplifications against SfBC's release (each a config field where it is a number
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.algos.common import N_CRITICS, clipped_adam, gradient_step, soft_update, td_target
-from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
-from dom2_jax.algos.diffusion_policy import make_diffusion_policy
+from dom2_jax.algos.common import (
+    N_CRITICS,
+    clipped_adam,
+    gradient_step,
+    soft_update,
+    td_target,
+    twin_td_loss,
+)
+from dom2_jax.algos.core import AgentBatch, AgentContext, AgentSpec, Algorithm, independent_learners
+from dom2_jax.algos.diffusion_policy import DiffusionPolicy, make_diffusion_policy
 from dom2_jax.config.diffusion_baselines import MASfBCConfig
 from dom2_jax.nets.critics import QNetwork, apply_ensemble, init_ensemble
 
@@ -70,11 +78,26 @@ class SfBCWeights:
     alpha: jax.Array  # ()
 
 
+class SfBCNets(NamedTuple):
+    """The static pieces the losses apply."""
+
+    policy: DiffusionPolicy  # the behaviour model mu
+    critic: QNetwork
+    config: MASfBCConfig
+
+
 @struct.dataclass
-class SfBCState:
-    agents: SfBCLearner  # leaves [n_agents, ...]
-    step: jax.Array  # () int32, updates done
-    weights: SfBCWeights
+class SfBCDraws:
+    """One agent's random keys for one update."""
+
+    t: jax.Array  # diffusion steps of the denoising loss
+    eps: jax.Array  # its noise
+    next_candidates: jax.Array  # behaviour samples at o' for the backup
+
+
+def draws(key: jax.Array) -> SfBCDraws:
+    """Every random key one agent's update uses, from its update key."""
+    return SfBCDraws(*jax.random.split(key, 3))
 
 
 def soft_value(q: jax.Array, inv_temp: jax.Array) -> jax.Array:
@@ -89,31 +112,53 @@ def select_candidates(key, candidates, q, inv_temp, n_select: int) -> jax.Array:
     return jnp.mean(candidates[idx], axis=0)
 
 
+def candidates(nets: SfBCNets, behavior, obs, key, mask, n: int) -> jax.Array:
+    """`[B, n, act_dim]` behaviour-model actions for observations `[B, obs_dim]`."""
+    flat = jnp.repeat(obs, n, axis=0)  # [B * n, obs_dim]
+    return nets.policy.sample(behavior, flat, key, mask).reshape(obs.shape[0], n, -1)
+
+
+def min_q(nets: SfBCNets, critic, obs, actions) -> jax.Array:
+    """`[B, n]`: the twins' min of Q(o, a_i) for candidates `actions [B, n, act_dim]`."""
+    batch, n, _ = actions.shape
+    flat_obs = jnp.repeat(obs, n, axis=0)
+    q = apply_ensemble(nets.critic, critic, flat_obs, actions.reshape(batch * n, -1))
+    return jnp.min(q, axis=0).reshape(batch, n)
+
+
+def behavior_loss(behavior, b: AgentBatch, d: SfBCDraws, mask, *, nets: SfBCNets):
+    """The behaviour model's denoising loss (no aux)."""
+    return nets.policy.denoising_loss(behavior, b.obs, b.actions, d.t, d.eps, mask), None
+
+
+def critic_loss(critic, learner: SfBCLearner, b: AgentBatch, key, mask, alpha, *, nets: SfBCNets):
+    """Twin TD loss on SfBC's in-sample soft backup `V(o')` (module docstring)."""
+    cfg = nets.config
+    next_a = candidates(nets, learner.behavior, b.next_obs, key, mask, cfg.target_samples)
+    next_q = min_q(nets, learner.critic_target, b.next_obs, next_a)  # [B, M]
+    next_v = soft_value(next_q, alpha / learner.q_scale)
+    target = jax.lax.stop_gradient(td_target(b.rewards, b.terminals, next_v, cfg.gamma))
+    q = apply_ensemble(nets.critic, critic, b.obs, b.actions)  # [2, B]
+    td = twin_td_loss(q, target)
+    aux = {"q_data": jnp.mean(q), "target_value": jnp.mean(next_v), "target_std": target.std()}
+    return td, aux
+
+
 def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
     """Build MA-SfBC's pure `(init, update, act)` for agents of the given sizes."""
-    policy = make_diffusion_policy(config.diffusion, spec.act_dim)
-    critic_net = QNetwork(tuple(config.critic_hidden))
-    act_masks = jnp.asarray(spec.act_mask, jnp.float32)  # [n_agents, act_dim]
+    nets = SfBCNets(
+        make_diffusion_policy(config.diffusion, spec.act_dim),
+        QNetwork(tuple(config.critic_hidden)),
+        config,
+    )
     behavior_opt = clipped_adam(config.behavior_lr, config.grad_clip)
     critic_opt = clipped_adam(config.critic_lr, config.grad_clip)
 
-    def candidates(behavior, obs, key, mask, n: int):
-        """`[B, n, act_dim]` behaviour-model actions for observations `[B, obs_dim]`."""
-        flat = jnp.repeat(obs, n, axis=0)  # [B * n, obs_dim]
-        return policy.sample(behavior, flat, key, mask).reshape(obs.shape[0], n, -1)
-
-    def min_q(critic, obs, actions):
-        """`[B, n]`: the twins' min of Q(o, a_i) for candidates `actions [B, n, act_dim]`."""
-        batch, n, _ = actions.shape
-        flat_obs = jnp.repeat(obs, n, axis=0)
-        q = apply_ensemble(critic_net, critic, flat_obs, actions.reshape(batch * n, -1))
-        return jnp.min(q, axis=0).reshape(batch, n)
-
     def init_agent(key):
         k_behavior, k_critic = jax.random.split(key)
-        behavior = policy.init(k_behavior, spec.obs_dim)
+        behavior = nets.policy.init(k_behavior, spec.obs_dim)
         obs, act = jnp.zeros((1, spec.obs_dim)), jnp.zeros((1, spec.act_dim))
-        critic = init_ensemble(critic_net, k_critic, N_CRITICS, obs, act)
+        critic = init_ensemble(nets.critic, k_critic, N_CRITICS, obs, act)
         return SfBCLearner(
             behavior=behavior,
             behavior_opt=behavior_opt.init(behavior),
@@ -123,44 +168,31 @@ def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
             q_scale=jnp.float32(1.0),
         )
 
-    def init(key, weights: SfBCWeights | None = None):
-        """Fresh state; `weights` default to the config's alpha."""
-        agents = jax.vmap(init_agent)(jax.random.split(key, spec.n_agents))  # agents
-        weights = SfBCWeights(jnp.float32(config.alpha)) if weights is None else weights
-        return SfBCState(agents=agents, step=jnp.int32(0), weights=weights)
-
-    def critic_loss(critic, learner: SfBCLearner, b: AgentBatch, key, mask, alpha):
-        next_a = candidates(learner.behavior, b.next_obs, key, mask, config.target_samples)
-        next_q = min_q(learner.critic_target, b.next_obs, next_a)  # [B, M]
-        next_v = soft_value(next_q, alpha / learner.q_scale)
-        target = jax.lax.stop_gradient(td_target(b.rewards, b.terminals, next_v, config.gamma))
-        q = apply_ensemble(critic_net, critic, b.obs, b.actions)  # [2, B]
-        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-        aux = {"q_data": jnp.mean(q), "target_value": jnp.mean(next_v), "target_std": target.std()}
-        return td, aux
-
-    def update_agent(learner: SfBCLearner, b: AgentBatch, key, mask, step, w: SfBCWeights):
-        k_t, k_eps, k_next = jax.random.split(key, 3)
+    def update_agent(learner: SfBCLearner, b: AgentBatch, key, ctx: AgentContext):
+        d, mask = draws(key), ctx.mask
         behavior, behavior_opt_state, b_loss, _, b_norm = gradient_step(
-            lambda p: (policy.denoising_loss(p, b.obs, b.actions, k_t, k_eps, mask), None),
+            partial(behavior_loss, nets=nets),
             learner.behavior,
             learner.behavior_opt,
             behavior_opt,
+            b,
+            d,
+            mask,
         )
         critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
-            critic_loss,
+            partial(critic_loss, nets=nets),
             learner.critic,
             learner.critic_opt,
             critic_opt,
             learner,
             b,
-            k_next,
+            d.next_candidates,
             mask,
-            w.alpha,
+            ctx.weights.alpha,
         )
         batch_std = jnp.maximum(c_aux.pop("target_std"), MIN_SCALE)
         q_scale = jnp.where(
-            step == 0, batch_std, (1.0 - config.tau) * learner.q_scale + config.tau * batch_std
+            ctx.step == 0, batch_std, (1.0 - config.tau) * learner.q_scale + config.tau * batch_std
         )
         learner = learner.replace(
             behavior=behavior,
@@ -180,24 +212,12 @@ def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
         }
         return learner, metrics
 
-    def update(state: SfBCState, batch: AgentBatch, key):
-        """One update of every agent. `batch` leaves have a leading agent axis."""
-        keys = jax.random.split(key, spec.n_agents)
-        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, 0, 0, None, None))(
-            state.agents, batch, keys, act_masks, state.step, state.weights
-        )  # agents
-        return state.replace(agents=agents, step=state.step + 1), metrics
-
     def act_agent(learner: SfBCLearner, obs, key, mask):
         k_sample, k_select = jax.random.split(key)
-        cands = candidates(learner.behavior, obs[None], k_sample, mask, config.act_samples)
-        q = min_q(learner.critic, obs[None], cands)[0]  # [M]
+        cands = candidates(nets, learner.behavior, obs[None], k_sample, mask, config.act_samples)
+        q = min_q(nets, learner.critic, obs[None], cands)[0]  # [M]
         inv_temp = config.act_alpha / learner.q_scale
         return select_candidates(k_select, cands[0], q, inv_temp, config.act_select)
 
-    def act(state: SfBCState, obs, key):
-        """`[n_agents, act_dim]` actions for one joint observation `[n_agents, obs_dim]`."""
-        keys = jax.random.split(key, spec.n_agents)
-        return jax.vmap(act_agent)(state.agents, obs, keys, act_masks)  # agents
-
-    return Algorithm(init=init, update=update, act=act)
+    weights = SfBCWeights(jnp.float32(config.alpha))
+    return independent_learners(spec, init_agent, update_agent, act_agent, weights)

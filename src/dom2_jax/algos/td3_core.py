@@ -10,7 +10,8 @@ For every agent j (one set of networks, vmapped over the stacked agent axis, as 
   `action_reg * mean(pi(o)^2)` (OMAR's release);
 - every `policy_delay` updates: the actor step and Polyak targets (actor and critics).
 
-An algorithm module supplies only its own terms to `make_td3`:
+The losses are module functions (`critic_loss`, `actor_loss`, `bootstrap_target`; random keys from
+`draws`); an algorithm module supplies only its own terms to `make_td3`:
 `actor_term(pi, q1, batch, key, mask, weights) -> (loss, aux)`, with `pi [B, act_dim]` the
 policy's (masked) actions and `q1(obs, actions) -> [B]` the first critic; and
 `critic_term(q_sets, batch, key, mask, weights, pi) -> (loss, aux, q_data)`, with
@@ -25,20 +26,29 @@ dimensions are masked out of the losses and zeroed in actions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from flax import struct
 
-from dom2_jax.algos.common import N_CRITICS, clipped_adam, gradient_step, soft_update
-from dom2_jax.algos.core import AgentBatch, AgentSpec, Algorithm
-from dom2_jax.algos.online import smoothed_target_actions, td3_target
+from dom2_jax.algos.common import (
+    N_CRITICS,
+    clipped_adam,
+    gradient_step,
+    select,
+    smoothed_target_actions,
+    soft_update,
+    td3_target,
+    twin_td_loss,
+)
+from dom2_jax.algos.core import AgentBatch, AgentContext, AgentSpec, Algorithm, independent_learners
 from dom2_jax.nets.actors import DeterministicActor
 from dom2_jax.nets.critics import QNetwork, ensemble_q, init_ensemble
 
 ActorTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
-CriticTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array]]]
+CriticTerm = Callable[..., tuple[jax.Array, dict[str, jax.Array], jax.Array]]
 
 
 @struct.dataclass
@@ -53,11 +63,28 @@ class TD3Learner:
     critic_opt: Any
 
 
+class TD3Nets(NamedTuple):
+    """The static pieces the losses apply: networks, the config and the algorithm's terms."""
+
+    actor: DeterministicActor
+    critic: QNetwork
+    config: Any  # the `_TD3Fields` of `config.baselines`
+    actor_term: ActorTerm
+    critic_term: CriticTerm
+
+
 @struct.dataclass
-class TD3State:
-    agents: TD3Learner  # leaves [n_agents, ...]
-    step: jax.Array  # () int32, updates done
-    weights: Any  # the algorithm's loss weights (traced, so sweeps are vmaps)
+class TD3Draws:
+    """One agent's random keys for one update."""
+
+    target_noise: jax.Array  # target policy smoothing
+    critic: jax.Array  # the critic term's (CQL proposals)
+    actor: jax.Array  # the actor term's (OMAR's search)
+
+
+def draws(key: jax.Array) -> TD3Draws:
+    """Every random key one agent's update uses, from its update key."""
+    return TD3Draws(*jax.random.split(key, 3))
 
 
 def no_critic_term(q_sets, batch, key, mask, weights, pi):
@@ -65,8 +92,47 @@ def no_critic_term(q_sets, batch, key, mask, weights, pi):
     return jnp.float32(0.0), {}, q_sets(batch.actions[None])[:, 0]
 
 
-def _select(use_new: jax.Array, new, old):
-    return jax.tree.map(lambda n, o: jnp.where(use_new, n, o), new, old)
+def policy(nets: TD3Nets, actor, obs, mask):
+    """The deterministic policy's actions, padded dimensions zeroed."""
+    return nets.actor.apply(actor, obs) * mask
+
+
+def bootstrap_target(nets: TD3Nets, learner: TD3Learner, b: AgentBatch, key, mask) -> jax.Array:
+    """`y = r + gamma (1 - terminal) min_k Qbar_k(o', a')` with target policy smoothing."""
+    cfg = nets.config
+    next_a = smoothed_target_actions(
+        policy(nets, learner.actor_target, b.next_obs, mask),
+        key,
+        cfg.target_noise,
+        cfg.target_noise_clip,
+        mask,
+    )
+    next_q = ensemble_q(nets.critic, learner.critic_target, b.next_obs, next_a[None])[:, 0]
+    return jax.lax.stop_gradient(td3_target(b.rewards, b.terminals, next_q, cfg.gamma))
+
+
+def critic_loss(critic, actor, b: AgentBatch, target, key, mask, w, *, nets: TD3Nets):
+    """Twin TD loss plus the algorithm's critic term."""
+
+    def pi(obs):
+        return jax.lax.stop_gradient(policy(nets, actor, obs, mask))
+
+    def q_sets(actions):
+        return ensemble_q(nets.critic, critic, b.obs, actions)
+
+    reg, aux, q = nets.critic_term(q_sets, b, key, mask, w, pi)  # q: [2, B] on the data
+    td = twin_td_loss(q, target)
+    return td + reg, {"td_loss": td, "q_data": jnp.mean(q), **aux}
+
+
+def actor_loss(actor, critic, b: AgentBatch, key, mask, w, *, nets: TD3Nets):
+    """The algorithm's actor term on `Q_1` plus `action_reg * mean(pi(o)^2)`."""
+    pi = policy(nets, actor, b.obs, mask)
+    first = jax.tree.map(lambda x: x[0], critic)
+    q1 = partial(nets.critic.apply, first)
+    loss, aux = nets.actor_term(pi, q1, b, key, mask, w)
+    reg = nets.config.action_reg * jnp.sum(pi**2) / (pi.shape[0] * jnp.sum(mask))
+    return loss + reg, aux
 
 
 def make_td3(
@@ -81,27 +147,21 @@ def make_td3(
     `config` has the `_TD3Fields` of `config.baselines`; `weights` are the default loss weights
     (`init(key, weights)` overrides them).
     """
-    actor_net = DeterministicActor(
-        spec.act_dim, tuple(config.hidden), out_scale=config.actor_out_init
+    nets = TD3Nets(
+        DeterministicActor(spec.act_dim, tuple(config.hidden), out_scale=config.actor_out_init),
+        QNetwork(tuple(config.hidden), "relu", config.critic_input_norm),
+        config,
+        actor_term,
+        critic_term,
     )
-    critic_net = QNetwork(tuple(config.hidden), "relu", config.critic_input_norm)
-    act_masks = jnp.asarray(spec.act_mask, jnp.float32)  # [n_agents, act_dim]
     actor_tx = clipped_adam(config.actor_lr, config.grad_clip)
     critic_tx = clipped_adam(config.critic_lr, config.grad_clip)
-
-    def policy(actor, obs, mask):
-        return actor_net.apply(actor, obs) * mask
-
-    def member(critic, k: int):
-        """The k-th critic as `q(obs, actions) -> [B]`."""
-        params = jax.tree.map(lambda x: x[k], critic)
-        return lambda obs, actions: critic_net.apply(params, obs, actions)
 
     def init_agent(key):
         k_actor, k_critic = jax.random.split(key)
         obs = jnp.zeros((1, spec.obs_dim))
-        actor = actor_net.init(k_actor, obs)
-        critic = init_ensemble(critic_net, k_critic, N_CRITICS, obs, jnp.zeros((1, spec.act_dim)))
+        actor = nets.actor.init(k_actor, obs)
+        critic = init_ensemble(nets.critic, k_critic, N_CRITICS, obs, jnp.zeros((1, spec.act_dim)))
         return TD3Learner(
             actor=actor,
             actor_target=actor,
@@ -111,66 +171,43 @@ def make_td3(
             critic_opt=critic_tx.init(critic),
         )
 
-    def init(key, loss_weights=None):
-        """Fresh state; `loss_weights` default to the config's."""
-        agents = jax.vmap(init_agent)(jax.random.split(key, spec.n_agents))  # agents
-        w = weights if loss_weights is None else loss_weights
-        return TD3State(agents=agents, step=jnp.int32(0), weights=w)
-
-    def critic_loss(critic, actor, b: AgentBatch, target, key, mask, w):
-        def pi(obs):
-            return jax.lax.stop_gradient(policy(actor, obs, mask))
-
-        def q_sets(actions):
-            return ensemble_q(critic_net, critic, b.obs, actions)
-
-        reg, aux, q = critic_term(q_sets, b, key, mask, w, pi)  # q: [2, B] on the data
-        td = jnp.sum(jnp.mean((q - target) ** 2, axis=1))
-        return td + reg, {"td_loss": td, "q_data": jnp.mean(q), **aux}
-
-    def actor_loss(actor, critic, b: AgentBatch, key, mask, w):
-        pi = policy(actor, b.obs, mask)
-        loss, aux = actor_term(pi, member(critic, 0), b, key, mask, w)
-        reg = config.action_reg * jnp.sum(pi**2) / (pi.shape[0] * jnp.sum(mask))
-        return loss + reg, aux
-
-    def update_agent(learner: TD3Learner, b: AgentBatch, key, mask, step, w):
-        k_noise, k_critic, k_actor = jax.random.split(key, 3)
-        next_a = smoothed_target_actions(
-            policy(learner.actor_target, b.next_obs, mask),
-            k_noise,
-            config.target_noise,
-            config.target_noise_clip,
-            mask,
-        )
-        next_q = ensemble_q(critic_net, learner.critic_target, b.next_obs, next_a[None])[:, 0]
-        target = jax.lax.stop_gradient(td3_target(b.rewards, b.terminals, next_q, config.gamma))
+    def update_agent(learner: TD3Learner, b: AgentBatch, key, ctx: AgentContext):
+        d, mask, w = draws(key), ctx.mask, ctx.weights
+        target = bootstrap_target(nets, learner, b, d.target_noise, mask)
         critic, critic_opt, c_loss, c_aux, c_norm = gradient_step(
-            critic_loss,
+            partial(critic_loss, nets=nets),
             learner.critic,
             learner.critic_opt,
             critic_tx,
             learner.actor,
             b,
             target,
-            k_critic,
+            d.critic,
             mask,
             w,
         )
         actor, actor_opt, a_loss, a_aux, a_norm = gradient_step(
-            actor_loss, learner.actor, learner.actor_opt, actor_tx, critic, b, k_actor, mask, w
+            partial(actor_loss, nets=nets),
+            learner.actor,
+            learner.actor_opt,
+            actor_tx,
+            critic,
+            b,
+            d.actor,
+            mask,
+            w,
         )
-        delayed = step % config.policy_delay == 0  # TD3: actor and targets every d updates
-        actor = _select(delayed, actor, learner.actor)
+        delayed = ctx.step % config.policy_delay == 0  # TD3: actor and targets every d updates
+        actor = select(delayed, actor, learner.actor)
         learner = learner.replace(
             actor=actor,
-            actor_opt=_select(delayed, actor_opt, learner.actor_opt),
-            actor_target=_select(
+            actor_opt=select(delayed, actor_opt, learner.actor_opt),
+            actor_target=select(
                 delayed, soft_update(learner.actor_target, actor, config.tau), learner.actor_target
             ),
             critic=critic,
             critic_opt=critic_opt,
-            critic_target=_select(
+            critic_target=select(
                 delayed,
                 soft_update(learner.critic_target, critic, config.tau),
                 learner.critic_target,
@@ -186,16 +223,7 @@ def make_td3(
         }
         return learner, metrics
 
-    def update(state: TD3State, batch: AgentBatch, key):
-        """One update of every agent. `batch` leaves have a leading agent axis."""
-        keys = jax.random.split(key, spec.n_agents)
-        agents, metrics = jax.vmap(update_agent, in_axes=(0, 0, 0, 0, None, None))(
-            state.agents, batch, keys, act_masks, state.step, state.weights
-        )  # agents
-        return state.replace(agents=agents, step=state.step + 1), metrics
+    def act_agent(learner: TD3Learner, obs, key, mask):
+        return policy(nets, learner.actor, obs, mask)
 
-    def act(state: TD3State, obs, key):
-        """`[n_agents, act_dim]` deterministic actions for one joint observation."""
-        return jax.vmap(policy)(state.agents.actor, obs, act_masks)  # agents
-
-    return Algorithm(init=init, update=update, act=act)
+    return independent_learners(spec, init_agent, update_agent, act_agent, weights)
