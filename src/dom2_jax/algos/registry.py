@@ -19,7 +19,10 @@ def builder(name: str):
     """The builder `make(config, spec) -> Algorithm` of the algorithm `name` (imports it)."""
     if name not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {name!r}; valid algorithms: {sorted(ALGORITHMS)}")
-    module, attr = ALGORITHMS[name].builder.split(":")
+    target = ALGORITHMS[name].builder
+    if not isinstance(target, str):
+        return target
+    module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)
 
 

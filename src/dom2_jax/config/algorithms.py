@@ -1,13 +1,15 @@
 """The algorithm registry: one `AlgoSpec` per algorithm, the only place an algorithm is listed.
 
 An entry names the algorithm (the `--algo` value and its config class's `name`), its config
-class, its builder as `"module:function"` (imported by `algos.registry.make_algorithm` on first
-use; config imports no algorithm code), its network-size presets and whether its paper reweights
-trajectories. Adding an algorithm: its config class, its builder, one `AlgoSpec` below.
+class, its builder (or its `"module:function"`, imported by `algos.registry.make_algorithm` on
+first use; config imports no algorithm code), its network-size presets and whether its paper
+reweights trajectories. Adding an algorithm: its config class, its builder, one `AlgoSpec` below (or
+`register_algorithm(AlgoSpec(...))` at run time; `tests/test_template.py` is the template).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,8 +27,9 @@ class AlgoSpec:
     name: str
     """The `--algo` value; equals `config_class.name`."""
     config_class: type
-    builder: str
-    """`"module:function"` of `make(config, spec) -> Algorithm` (`algos.registry`)."""
+    builder: str | Callable[..., Any]
+    """`make(config, spec) -> Algorithm` (`algos.registry`), or its `"module:function"`, imported
+    on first use (so config imports no algorithm code)."""
     presets: dict[str, Any]
     """Network-size preset name (`NETWORK_PRESETS`) -> the algorithm's config."""
     default_reweight: bool = False
@@ -65,6 +68,13 @@ _SPECS = (
 )
 ALGORITHMS: dict[str, AlgoSpec] = {s.name: s for s in _SPECS}
 """Algorithm name -> its `AlgoSpec`, DOM2 first (the order of tables and `--algo` choices)."""
+
+
+def register_algorithm(spec: AlgoSpec) -> None:
+    """Add an algorithm (one not shipped here) to the registry; a taken name is an error."""
+    if spec.name in ALGORITHMS and ALGORITHMS[spec.name] != spec:
+        raise ValueError(f"algorithm name {spec.name!r} is already registered")
+    ALGORITHMS[spec.name] = spec
 
 
 def algo_spec(algo: str) -> AlgoSpec:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from dom2_jax.envs.core import (
@@ -25,8 +26,8 @@ from dom2_jax.envs.core import (
     validate_params,
 )
 
-# name -> "module:factory"; each factory builds the env from its static options.
-_REGISTRY: dict[str, str] = {
+# name -> "module:factory" (or the factory); each factory builds the env from its static options.
+_REGISTRY: dict[str, str | Callable[..., MultiAgentEnv]] = {
     "mpe_spread": "dom2_jax.envs.mpe.spread:SpreadEnv",
     "mpe_tag": "dom2_jax.envs.mpe.tag:TagEnv",
     "mpe_world": "dom2_jax.envs.mpe.world:WorldEnv",
@@ -45,9 +46,10 @@ _REGISTRY: dict[str, str] = {
 }
 
 
-def register(name: str, target: str) -> None:
-    """Register an env factory as `"package.module:callable"` (imported on first `make`)."""
-    if name in _REGISTRY and _REGISTRY[name] != target:
+def register(name: str, target: str | Callable[..., MultiAgentEnv]) -> None:
+    """Register an env factory: `"package.module:callable"` (imported on first `make`) or the
+    class (or factory) itself."""
+    if name in _REGISTRY and _REGISTRY[name] is not target and _REGISTRY[name] != target:
         raise ValueError(f"env name {name!r} is already registered to {_REGISTRY[name]}")
     _REGISTRY[name] = target
 
@@ -59,7 +61,10 @@ def registered_names() -> list[str]:
 def _factory(name: str):
     if name not in _REGISTRY:
         raise ValueError(f"unknown env name {name!r}; valid names: {registered_names()}")
-    module, attr = _REGISTRY[name].split(":")
+    target = _REGISTRY[name]
+    if not isinstance(target, str):
+        return target
+    module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)
 
 
