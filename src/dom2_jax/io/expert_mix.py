@@ -40,7 +40,7 @@ import numpy as np
 from dom2_jax.algos.online import joint_actions
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import Dataset, episode_returns
-from dom2_jax.io.generation import collect_dataset
+from dom2_jax.io.collection import collect_dataset
 from dom2_jax.io.policies import behaviour_act, load_policy, policy_path
 
 ENV = "mpe_spread"

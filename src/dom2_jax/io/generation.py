@@ -8,7 +8,6 @@ medium-replay's transitions come in as `replay` (`io.medium_replay.rerun_medium_
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,21 +15,20 @@ from typing import Any
 
 import jax
 import numpy as np
-from tqdm.auto import tqdm
 
 from dom2_jax.assets import array_checksum, load_policy
 from dom2_jax.config import levels_for
 from dom2_jax.config.tables import OMAR_MEDIUM_REPLAY_SIZES, PAPER_SIZES
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import Dataset, episode_returns, subsample_episodes
-from dom2_jax.data.generate import concatenate, make_collect, to_dataset
 from dom2_jax.envs import env_class, make
 from dom2_jax.envs.rollout import random_policy
+from dom2_jax.io.collection import collect_dataset
 from dom2_jax.io.dataset_files import read_metadata, write_dataset
+from dom2_jax.io.expert_mix import collect_expert_mix
 from dom2_jax.io.policies import behaviour_act, policy_path
 
 PRESET_SIZES = {"paper": None, "small": 50_000}
-CHUNK_TRANSITIONS = 250_000
 
 
 def default_size(env_name: str, level: str, preset: str = "paper") -> int | None:
@@ -62,36 +60,6 @@ def params_summary(params: Any) -> dict[str, Any]:
         else:
             out[key] = {"shape": list(arr.shape), "sha256_16": array_checksum(arr, digits=16)}
     return out
-
-
-def collect_dataset(env, params, act: Callable, key: jax.Array, size: int, progress: bool = True):
-    """`size` transitions (whole episodes) of policy `act`, in chunks of one compiled program."""
-    episode_len = int(params.max_steps)
-    # at most CHUNK_TRANSITIONS per compiled chunk, so long episodes (MaMuJoCo's 1000 steps)
-    # still give several chunks and a moving progress bar
-    n_envs = max(1, min(1000, math.ceil(size / episode_len), CHUNK_TRANSITIONS // episode_len))
-    steps_per_env = episode_len * max(
-        1,
-        min(
-            math.ceil(CHUNK_TRANSITIONS / (n_envs * episode_len)),
-            math.ceil(size / (n_envs * episode_len)),
-        ),
-    )
-    per_chunk = n_envs * steps_per_env
-    collect = jax.jit(make_collect(env, params, act, n_envs, steps_per_env))
-    parts, total = [], 0
-    with tqdm(total=size, unit="step", disable=not progress, desc="collect") as bar:
-        chunk = 0
-        while total < size:
-            traj = jax.tree.map(np.asarray, collect(jax.random.fold_in(key, chunk)))
-            part = to_dataset(traj, max_transitions=min(per_chunk, size - total))
-            parts.append(part)
-            total += part.n_transitions
-            bar.update(part.n_transitions)
-            chunk += 1
-            if part.n_transitions == 0:
-                break
-    return concatenate(parts)
 
 
 def behaviour_policy(
@@ -195,8 +163,6 @@ def generate(
         if size is not None and size < dataset.n_transitions:
             dataset = subsample_episodes(dataset, size / dataset.n_transitions, seed)
     elif level == "expert-mix":
-        from dom2_jax.io.expert_mix import collect_expert_mix
-
         size = size or default_size(env_name, level, preset)
         dataset, policy_meta = collect_expert_mix(
             env_name, env, params, jax.random.key(seed), size, progress
