@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from flax import struct
 
-from dom2_jax.algos.common import clipped_adam, gradient_step, td_target
+from dom2_jax.algos.common import clipped_adam, critic_then_actor, td_target
 from dom2_jax.algos.core import AgentBatch, AgentContext, AgentSpec, independent_learners
 from dom2_jax.config import ReweightConfig, RunConfig, TrainConfig
 from dom2_jax.config.algorithms import ALGORITHMS, NETWORK_PRESETS, AlgoSpec, register_algorithm
@@ -98,15 +98,17 @@ def make_greedy(config: GreedyConfig, spec: AgentSpec):
         return GreedyLearner(actor, critic, tx.init(actor), tx.init(critic))
 
     def update_agent(learner: GreedyLearner, b: AgentBatch, key, ctx: AgentContext):
-        loss = partial(critic_loss, nets=nets, gamma=config.gamma)
-        critic, critic_opt, c_loss, _, _ = gradient_step(
-            loss, learner.critic, learner.critic_opt, tx, learner.actor, b
+        critic, actor, metrics = critic_then_actor(  # a critic step, then the actor's on it
+            learner,
+            partial(critic_loss, nets=nets, gamma=config.gamma),
+            tx,
+            (learner.actor, b),
+            partial(actor_loss, nets=nets),
+            tx,
+            (b,),
         )
-        actor, actor_opt, a_loss, _, _ = gradient_step(
-            partial(actor_loss, nets=nets), learner.actor, learner.actor_opt, tx, critic, b
-        )
-        learner = GreedyLearner(actor, critic, actor_opt, critic_opt)
-        return learner, {"critic_loss": c_loss, "actor_loss": a_loss}
+        learner = GreedyLearner(actor.params, critic.params, actor.opt_state, critic.opt_state)
+        return learner, metrics
 
     def act_agent(learner: GreedyLearner, obs, key, mask):
         return nets[0].apply(learner.actor, obs) * mask

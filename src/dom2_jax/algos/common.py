@@ -4,6 +4,7 @@ the CQL penalty, a gradient step."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -190,8 +191,39 @@ def clipped_adam(lr: float, grad_clip: float | None) -> optax.GradientTransforma
     return adam if grad_clip is None else optax.chain(optax.clip_by_global_norm(grad_clip), adam)
 
 
-def gradient_step(loss_fn, params, opt_state, optimizer: optax.GradientTransformation, *args):
+class GradientStep(NamedTuple):
+    params: Any
+    opt_state: Any
+    loss: jax.Array
+    aux: Any  # the loss's aux dict (None: none)
+    grad_norm: jax.Array
+
+
+def gradient_step(loss_fn, params, opt_state, optimizer, *args) -> GradientStep:
     """One optimiser step on `loss_fn(params, *args) -> (loss, aux)`; returns grad norm too."""
     (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
     updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, loss, aux, optax.tree.norm(grads)
+    params = optax.apply_updates(params, updates)
+    return GradientStep(params, opt_state, loss, aux, optax.tree.norm(grads))
+
+
+def step_metrics(**steps: GradientStep) -> dict[str, jax.Array]:
+    """`<name>_loss` and `<name>_grad_norm` of each named step, plus every step's aux entries."""
+    metrics = {}
+    for name, step in steps.items():
+        metrics |= {f"{name}_loss": step.loss, f"{name}_grad_norm": step.grad_norm}
+    for step in steps.values():
+        metrics |= step.aux or {}
+    return metrics
+
+
+def critic_then_actor(
+    learner, critic_loss, critic_tx, critic_args, actor_loss, actor_tx, actor_args
+) -> tuple[GradientStep, GradientStep, dict[str, jax.Array]]:
+    """The actor-critic step DOM2 and the TD3 family share: a critic step on
+    `critic_loss(critic, *critic_args)`, then an actor step on `actor_loss(actor, new critic,
+    *actor_args)`. `learner` has `critic`, `critic_opt`, `actor`, `actor_opt`. Returns both steps
+    and their metrics."""
+    c = gradient_step(critic_loss, learner.critic, learner.critic_opt, critic_tx, *critic_args)
+    a = gradient_step(actor_loss, learner.actor, learner.actor_opt, actor_tx, c.params, *actor_args)
+    return c, a, step_metrics(critic=c, actor=a)

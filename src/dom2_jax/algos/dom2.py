@@ -41,8 +41,8 @@ from flax import struct
 from dom2_jax.algos.centralized import JointView, joint_view, q_sets
 from dom2_jax.algos.common import (
     N_CRITICS,
+    critic_then_actor,
     ema_update,
-    gradient_step,
     soft_update,
     td_target,
     twin_cql_penalty,
@@ -213,46 +213,31 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
         d = draws(key)
         ctx = ctx._replace(shared=(ctx.shared, ctx.index))
         target = bootstrap_target(nets, learner, b, d, ctx)
-        critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
-            partial(critic_loss, nets=nets),
-            learner.critic,
-            learner.critic_opt,
-            critic_opt,
+        c, a, metrics = critic_then_actor(
             learner,
-            b,
-            target,
-            d,
-            ctx,
-        )
-        actor, actor_opt_state, a_loss, a_aux, a_norm = gradient_step(
+            partial(critic_loss, nets=nets),
+            critic_opt,
+            (learner, b, target, d, ctx),
             partial(actor_loss, nets=nets),
-            learner.actor,
-            learner.actor_opt,
             actor_opt,
-            critic,
-            b,
-            d,
-            ctx,
+            (b, d, ctx),
         )
         ema = ema_update(
-            learner.actor_ema, actor, ctx.step, config.ema_decay, config.ema_every, config.ema_start
+            learner.actor_ema,
+            a.params,
+            ctx.step,
+            config.ema_decay,
+            config.ema_every,
+            config.ema_start,
         )
         learner = learner.replace(
-            actor=actor,
-            actor_opt=actor_opt_state,
+            actor=a.params,
+            actor_opt=a.opt_state,
             actor_ema=ema,
-            critic=critic,
-            critic_opt=critic_opt_state,
-            critic_target=soft_update(learner.critic_target, critic, config.tau),
+            critic=c.params,
+            critic_opt=c.opt_state,
+            critic_target=soft_update(learner.critic_target, c.params, config.tau),
         )
-        metrics = {
-            "critic_loss": c_loss,
-            "actor_loss": a_loss,
-            "critic_grad_norm": c_norm,
-            "actor_grad_norm": a_norm,
-            **c_aux,
-            **a_aux,
-        }
         return learner, metrics
 
     def act_agent(learner: AgentLearner, obs, key, mask):

@@ -48,6 +48,7 @@ from dom2_jax.algos.common import (
     clipped_adam,
     gradient_step,
     soft_update,
+    step_metrics,
     td_target,
     twin_td_loss,
 )
@@ -170,7 +171,7 @@ def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
 
     def update_agent(learner: SfBCLearner, b: AgentBatch, key, ctx: AgentContext):
         d, mask = draws(key), ctx.mask
-        behavior, behavior_opt_state, b_loss, _, b_norm = gradient_step(
+        behaviour = gradient_step(
             partial(behavior_loss, nets=nets),
             learner.behavior,
             learner.behavior_opt,
@@ -179,7 +180,7 @@ def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
             d,
             mask,
         )
-        critic, critic_opt_state, c_loss, c_aux, c_norm = gradient_step(
+        critic = gradient_step(
             partial(critic_loss, nets=nets),
             learner.critic,
             learner.critic_opt,
@@ -190,26 +191,21 @@ def make_masfbc(config: MASfBCConfig, spec: AgentSpec) -> Algorithm:
             mask,
             ctx.weights.alpha,
         )
-        batch_std = jnp.maximum(c_aux.pop("target_std"), MIN_SCALE)
+        aux = dict(critic.aux)
+        batch_std = jnp.maximum(aux.pop("target_std"), MIN_SCALE)
         q_scale = jnp.where(
             ctx.step == 0, batch_std, (1.0 - config.tau) * learner.q_scale + config.tau * batch_std
         )
         learner = learner.replace(
-            behavior=behavior,
-            behavior_opt=behavior_opt_state,
-            critic=critic,
-            critic_opt=critic_opt_state,
-            critic_target=soft_update(learner.critic_target, critic, config.tau),
+            behavior=behaviour.params,
+            behavior_opt=behaviour.opt_state,
+            critic=critic.params,
+            critic_opt=critic.opt_state,
+            critic_target=soft_update(learner.critic_target, critic.params, config.tau),
             q_scale=q_scale,
         )
-        metrics = {
-            "behavior_loss": b_loss,
-            "critic_loss": c_loss,
-            "behavior_grad_norm": b_norm,
-            "critic_grad_norm": c_norm,
-            "q_scale": q_scale,
-            **c_aux,
-        }
+        critic = critic._replace(aux=aux)
+        metrics = {**step_metrics(behavior=behaviour, critic=critic), "q_scale": q_scale}
         return learner, metrics
 
     def act_agent(learner: SfBCLearner, obs, key, mask):

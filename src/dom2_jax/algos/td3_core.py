@@ -36,7 +36,7 @@ from flax import struct
 from dom2_jax.algos.common import (
     N_CRITICS,
     clipped_adam,
-    gradient_step,
+    critic_then_actor,
     select,
     smoothed_target_actions,
     soft_update,
@@ -174,53 +174,31 @@ def make_td3(
     def update_agent(learner: TD3Learner, b: AgentBatch, key, ctx: AgentContext):
         d, mask, w = draws(key), ctx.mask, ctx.weights
         target = bootstrap_target(nets, learner, b, d.target_noise, mask)
-        critic, critic_opt, c_loss, c_aux, c_norm = gradient_step(
+        c, a, metrics = critic_then_actor(
+            learner,
             partial(critic_loss, nets=nets),
-            learner.critic,
-            learner.critic_opt,
             critic_tx,
-            learner.actor,
-            b,
-            target,
-            d.critic,
-            mask,
-            w,
-        )
-        actor, actor_opt, a_loss, a_aux, a_norm = gradient_step(
+            (learner.actor, b, target, d.critic, mask, w),
             partial(actor_loss, nets=nets),
-            learner.actor,
-            learner.actor_opt,
             actor_tx,
-            critic,
-            b,
-            d.actor,
-            mask,
-            w,
+            (b, d.actor, mask, w),
         )
         delayed = ctx.step % config.policy_delay == 0  # TD3: actor and targets every d updates
-        actor = select(delayed, actor, learner.actor)
+        actor = select(delayed, a.params, learner.actor)
         learner = learner.replace(
             actor=actor,
-            actor_opt=select(delayed, actor_opt, learner.actor_opt),
+            actor_opt=select(delayed, a.opt_state, learner.actor_opt),
             actor_target=select(
                 delayed, soft_update(learner.actor_target, actor, config.tau), learner.actor_target
             ),
-            critic=critic,
-            critic_opt=critic_opt,
+            critic=c.params,
+            critic_opt=c.opt_state,
             critic_target=select(
                 delayed,
-                soft_update(learner.critic_target, critic, config.tau),
+                soft_update(learner.critic_target, c.params, config.tau),
                 learner.critic_target,
             ),
         )
-        metrics = {
-            "critic_loss": c_loss,
-            "actor_loss": a_loss,
-            "critic_grad_norm": c_norm,
-            "actor_grad_norm": a_norm,
-            **c_aux,
-            **a_aux,
-        }
         return learner, metrics
 
     def act_agent(learner: TD3Learner, obs, key, mask):

@@ -21,6 +21,11 @@ POLICY_FORMAT = "dom2_jax.behaviour_policy"
 POLICY_ROOT = Path(__file__).resolve().parent / "policies"
 
 
+class MissingPolicyError(FileNotFoundError):
+    """A behaviour policy a dataset level needs is not shipped (or not at the given path); the
+    message says how to train it (`python -m dom2_jax behaviour ...`)."""
+
+
 def array_checksum(arrays: dict[str, np.ndarray] | np.ndarray, digits: int = 64) -> str:
     """SHA-256, as its first `digits` hex digits. Of a dict (policy weights, dataset files'
     `checksum`): over every array's name, dtype, shape and bytes, in name order. Of one array

@@ -14,6 +14,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from dom2_jax.assets import MissingPolicyError
 from dom2_jax.config import levels_for
 from dom2_jax.data import reference_returns
 from dom2_jax.envs import env_class, make, registered_names
@@ -82,7 +83,7 @@ def data(args: argparse.Namespace) -> int:
                 opponent=args.opponent,
                 replay=replay,
             )
-        except NotImplementedError as err:
+        except MissingPolicyError as err:
             print(f"[dom2-jax] skipped {args.env}/{level}: {err}", file=sys.stderr)
             if args.level != "all":
                 return 2

@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from dom2_jax.assets import array_checksum, load_policy
+from dom2_jax.assets import MissingPolicyError, array_checksum, load_policy
 from dom2_jax.config import levels_for
 from dom2_jax.config.tables import OMAR_MEDIUM_REPLAY_SIZES, PAPER_SIZES
 from dom2_jax.data import reference_returns
@@ -82,7 +82,7 @@ def behaviour_policy(
         }
     role = policy_role(level, opponent)
     if not policy_path(env_name, role).exists():
-        raise NotImplementedError(
+        raise MissingPolicyError(
             f"{env_name}/{level}: no shipped behaviour policy {role!r} (train one with "
             f"python -m dom2_jax behaviour --env {env_name})"
         )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dom2_jax.algos.online import MATD3Config
-from dom2_jax.assets import array_checksum
+from dom2_jax.assets import MissingPolicyError, array_checksum
 from dom2_jax.data.dataset import Dataset
 from dom2_jax.data.generate import to_dataset
 from dom2_jax.envs import make
@@ -34,7 +34,10 @@ def rerun_medium_replay(
     check_request(env_name, LEVEL, opponent=opponent)
     path = policy_path(env_name, policy_role("medium", opponent))
     if not path.exists():
-        raise NotImplementedError(f"{env_name}/medium-replay: no shipped medium policy")
+        raise MissingPolicyError(
+            f"{env_name}/medium-replay: no shipped medium policy (train one with "
+            f"python -m dom2_jax behaviour --env {env_name})"
+        )
     _, record = load_policy(path)
     if record["seed"] != seed:
         raise ValueError(
