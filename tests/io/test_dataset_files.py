@@ -1,4 +1,5 @@
-"""The on-disk format: round trip, atomic writes, and one refusal per kind of bad input."""
+"""The on-disk format: round trip, atomic writes, one refusal per kind of bad input, and the
+env's jumanji specs at the boundary (actions inside the bounds, padded dimensions zero)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import os
 
 import numpy as np
 import pytest
+from jumanji import specs
 
-from dom2_jax.data.schema import FORMAT_VERSION, DatasetError
+from dom2_jax.data.schema import FORMAT_VERSION, DatasetError, validate_specs
 from dom2_jax.io.dataset_files import (
     METADATA_KEY,
     checksum,
@@ -114,6 +116,45 @@ def test_agent_count_and_obs_dim_mismatch_with_env(good_file):
     tag, _ = make("mpe_tag")
     with pytest.raises(DatasetError, match="obs_dim must be 16"):
         load_dataset(good_file, env=tag)
+
+
+def test_action_outside_the_env_bounds__refused_naming_field_index_value_and_bounds(
+    good_file, tmp_path, spread
+):
+    # a valid file (re-checksummed) whose action 3.0 lies outside the env's [-1, 1]
+    bad = corrupt(good_file, tmp_path, lambda a, m: a["actions"].__setitem__((5, 2, 1), 3.0))
+    load_dataset(bad)  # without an env there are no bounds to check against
+    with pytest.raises(DatasetError) as err:
+        load_dataset(bad, env=spread[0])
+    message = str(err.value)
+    assert err.value.field == "actions" and str(bad) in message
+    assert "3.0 at index (5, 2, 1)" in message and "[-1.0, 1.0]" in message
+
+
+def test_validate_specs__padded_dimensions_zero_and_declared_obs_bounds():
+    act_spec = specs.BoundedArray((2, 3), np.float32, -1.0, 1.0, name="actions")
+    mask = np.array([[True, True, True], [True, True, False]])
+    arrays = {
+        "actions": np.zeros((4, 2, 3), np.float32),
+        "obs": np.zeros((4, 2, 5), np.float32),
+        "next_obs": np.zeros((4, 2, 5), np.float32),
+    }
+    obs_spec = specs.BoundedArray((2, 5), np.float32, 0.0, [1.0, 1.0, 1.0, 1.0, 2.0], name="obs")
+    validate_specs(arrays, "d.npz", act_spec, obs_spec, act_mask=mask)  # in bounds: no error
+    arrays["actions"][2, 1, 2] = 0.5  # agent 1 has two action dimensions
+    with pytest.raises(DatasetError, match=r"0.5 at index \(2, 1, 2\).*\[0.0, 0.0\] \(a padded"):
+        validate_specs(arrays, "d.npz", act_spec, act_mask=mask)
+    arrays["actions"][2, 1, 2] = 0.0
+    arrays["next_obs"][3, 0, 4] = 1.5  # inside dim 4's bound of 2
+    arrays["next_obs"][3, 1, 0] = -0.25
+    with pytest.raises(DatasetError, match=r"-0.25 at index \(3, 1, 0\).*\[0.0, 1.0\]") as err:
+        validate_specs(arrays, "d.npz", act_spec, obs_spec, act_mask=mask)
+    assert err.value.field == "next_obs"
+    unbounded = specs.Array((2, 5), np.float32, name="obs")
+    validate_specs(arrays, "d.npz", act_spec, unbounded, act_mask=mask)  # no bounds declared
+    with pytest.raises(DatasetError, match="does not fit the env's spec") as err:
+        validate_specs(arrays, "d.npz", act_spec, specs.Array((3, 5), np.float32, name="obs"))
+    assert err.value.field == "obs"
 
 
 def test_checksum_mismatch(good_file, tmp_path):

@@ -14,12 +14,15 @@ A dataset holds T transitions in episode order (every episode whole and contiguo
 | states | float32 | [T, state_dim] | optional: global state (MaMuJoCo) |
 | next_states | float32 | [T, state_dim] | optional: global state after the step |
 
-Errors name the source (file), the field and what was expected.
+Errors name the source (file), the field and what was expected. `validate_specs` checks the
+arrays against an env's jumanji specs (the action bounds, and observation bounds where the spec
+declares them; padded action dimensions must be zero), naming the first offending index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +118,47 @@ def validate(
             "episode_ids",
             "must start at 0 and grow by 0 or 1 per step (episodes whole and contiguous)",
         )
+
+
+def validate_specs(
+    arrays: Mapping[str, np.ndarray],
+    source: str,
+    action_spec: Any,
+    observation_spec: Any = None,
+    act_mask: np.ndarray | None = None,
+) -> None:
+    """Raise `DatasetError` unless every step fits the env's jumanji specs.
+
+    Each step of `actions` (and of `obs`/`next_obs` when `observation_spec` is given) must pass
+    the spec's `validate` (shape `[n_agents, dim]`, dtype); a `BoundedArray` spec's `minimum`
+    and `maximum` (inclusive) bound every value, and where `act_mask` (`[n_agents, act_dim]`
+    bool) is False the padded action dimension must be exactly 0. The error names the field,
+    the first offending index `(step, agent, dim)`, its value and the allowed bounds.
+    """
+    checks = [("actions", action_spec, act_mask)]
+    if observation_spec is not None:
+        checks += [(f, observation_spec, None) for f in ("obs", "next_obs")]
+    for field, spec, mask in checks:
+        values = np.asarray(arrays[field])
+        try:
+            spec.validate(values[0])
+        except ValueError as err:
+            raise DatasetError(source, field, f"a step does not fit the env's spec: {err}") from err
+        if not hasattr(spec, "minimum"):
+            continue  # an unbounded spec: shape and dtype only
+        low = np.broadcast_to(np.asarray(spec.minimum, values.dtype), spec.shape)
+        high = np.broadcast_to(np.asarray(spec.maximum, values.dtype), spec.shape)
+        if mask is not None:
+            low, high = np.where(mask, low, 0), np.where(mask, high, 0)
+        outside = (values < low) | (values > high)
+        if outside.any():
+            index = np.unravel_index(int(np.argmax(outside)), values.shape)
+            lo, hi = float(low[index[1:]]), float(high[index[1:]])
+            padded = " (a padded dimension)" if mask is not None and not mask[index[1:]] else ""
+            raise DatasetError(
+                source,
+                field,
+                f"value {float(values[index])!r} at index {tuple(int(i) for i in index)} "
+                f"(step, agent, dim) is outside the env's bounds [{lo}, {hi}]{padded} "
+                f"(jumanji spec {spec.name!r})",
+            )

@@ -22,7 +22,13 @@ import numpy as np
 from dom2_jax import __version__
 from dom2_jax.assets import array_checksum as checksum
 from dom2_jax.data.dataset import Dataset, episode_returns
-from dom2_jax.data.schema import FORMAT_NAME, FORMAT_VERSION, DatasetError, validate
+from dom2_jax.data.schema import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    DatasetError,
+    validate,
+    validate_specs,
+)
 from dom2_jax.io.files import atomic_write
 
 METADATA_KEY = "metadata"
@@ -69,7 +75,9 @@ def load_dataset(
 ) -> tuple[Dataset, dict[str, Any]]:
     """Load, verify (format, version, checksum, schema, env sizes) and return (dataset, metadata).
 
-    Pass `env` (or the sizes) to refuse a dataset made for another agent count or obs/act size.
+    Pass `env` (or the sizes) to refuse a dataset made for another agent count or obs/act size;
+    with `env`, every action must also lie inside the env's jumanji `action_spec` bounds (padded
+    dimensions 0), and observations inside any bounds its `observation_spec` declares.
     Every refusal is a `DatasetError` naming the file and field.
     """
     path = Path(path)
@@ -93,6 +101,10 @@ def load_dataset(
     dataset = Dataset.from_arrays({k: v for k, v in arrays.items() if k not in DERIVED_KEYS})
     if env is not None and meta.get("env") not in (None, env.name):
         raise DatasetError(str(path), "env", f"dataset is for {meta['env']!r}, not {env.name!r}")
+    if env is not None:
+        validate_specs(
+            arrays, str(path), env.action_spec(), env.observation_spec(), act_mask=env.act_mask
+        )
     return dataset, meta
 
 
