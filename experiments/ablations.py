@@ -8,7 +8,7 @@
   the comparison where every algorithm is reweighted (is DOM2's edge the diffusion policy or the
   data scheme?).
 
-The variants are config transforms (`experiments.common.VARIANTS`). Writes `ablations.csv`,
+The variants are config transforms (`experiments.cells.VARIANTS`). Writes `ablations.csv`,
 `ablations.md` and `ablations.png`.
 """
 
@@ -16,17 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.common import (
-    VARIANTS,
-    Cell,
-    Dirs,
-    algorithms,
-    cell_scores,
-    run_cells,
-    stage_main,
-    task_label,
-)
+from experiments.cell_runs import run_cells
+from experiments.cells import VARIANTS, Cell, baselines, dom2_and_baselines, task_label
+from experiments.folders import Dirs
 from experiments.presets import ExperimentPreset
+from experiments.scores import cell_scores
+from experiments.stage import stage_main
 from experiments.tables import SCORE_LABELS, Table, bar_panels, mean_std, write_csv
 
 DOM2_VARIANTS = {
@@ -42,7 +37,7 @@ def ablation_cells(exp: ExperimentPreset) -> list[Cell]:
     cells = []
     for env, level in exp.ablation_tasks:
         cells += [Cell("dom2", env, level, v) for v in DOM2_VARIANTS]
-        for algo in algorithms(exp)[1:]:
+        for algo in baselines(exp):
             cells += [Cell(algo, env, level), Cell(algo, env, level, "reweight")]
     return cells
 
@@ -79,7 +74,7 @@ def components_table(records, exp: ExperimentPreset, score: str) -> Table:
 def reweighting_table(records, exp: ExperimentPreset, score: str) -> Table:
     rows, values, side = [], {}, {}
     for env, level in exp.ablation_tasks:
-        for algo in algorithms(exp):
+        for algo in dom2_and_baselines(exp):
             row = f"{task_label(env, level)}: {algo}"
             rows.append(row)
             off = "no_reweight" if algo == "dom2" else "default"
@@ -103,7 +98,7 @@ def reweighting_table(records, exp: ExperimentPreset, score: str) -> Table:
 
 
 def all_reweighted_table(records, exp: ExperimentPreset, score: str) -> Table:
-    algos = list(algorithms(exp))
+    algos = list(dom2_and_baselines(exp))
     rows, values = [], {}
     for env, level in exp.ablation_tasks:
         row = task_label(env, level)
@@ -148,7 +143,7 @@ def write_results(records: dict[Cell, dict], exp: ExperimentPreset, out: Path) -
             value = _scores(records, Cell("dom2", env, level, variant), "score_omar")
             if isinstance(value, list):
                 bars[label] = value
-        for algo in algorithms(exp)[1:]:
+        for algo in baselines(exp):
             for variant, suffix in (("default", ""), ("reweight", " + rw")):
                 value = _scores(records, Cell(algo, env, level, variant), "score_omar")
                 if isinstance(value, list):
@@ -157,7 +152,7 @@ def write_results(records: dict[Cell, dict], exp: ExperimentPreset, out: Path) -
             panels[task_label(env, level)] = bars
     if panels:
         colors = {label: "C0" for label in DOM2_VARIANTS.values()}
-        for algo in algorithms(exp)[1:]:
+        for algo in baselines(exp):
             colors[algo], colors[algo + " + rw"] = "C1", "C2"
         paths.append(bar_panels(out / "ablations.png", panels, "OMAR-normalised score", 2, colors))
     return paths

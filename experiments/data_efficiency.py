@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.common import (
-    Cell,
-    Dirs,
-    algorithms,
-    cell_scores,
-    run_cells,
-    stage_main,
-    task_label,
-)
+from experiments.cell_runs import run_cells
+from experiments.cells import Cell, dom2_and_baselines, task_label
+from experiments.folders import Dirs
 from experiments.presets import ExperimentPreset
+from experiments.scores import cell_scores
+from experiments.stage import stage_main
 from experiments.tables import SCORE_LABELS, Table, line_panels, mean_std, write_csv
 
 
@@ -34,7 +30,7 @@ def efficiency_cells(exp: ExperimentPreset) -> list[Cell]:
         Cell(a, env, level, fraction=f)
         for env, level in exp.efficiency_tasks
         for f in exp.fractions
-        for a in algorithms(exp)
+        for a in dom2_and_baselines(exp)
         if f >= 1.0 or exp.efficiency_algos is None or a in exp.efficiency_algos
     ]
 
@@ -54,7 +50,7 @@ def _episodes(record: dict) -> int | None:
 def task_table(
     records: dict[Cell, dict], exp: ExperimentPreset, env: str, level: str, score: str
 ) -> Table:
-    algos = list(algorithms(exp))
+    algos = list(dom2_and_baselines(exp))
     rows, values = [], {}
     for fraction in sorted(exp.fractions):
         episodes = next(

@@ -21,8 +21,12 @@ from typing import Any
 import numpy as np
 
 from experiments import stats
-from experiments.common import ETA_SWEEP, Cell, Dirs, normalise, run_cells, stage_main
+from experiments.cell_runs import run_cells
+from experiments.cells import ETA_SWEEP, Cell
+from experiments.folders import Dirs
 from experiments.presets import ExperimentPreset
+from experiments.scores import normalise
+from experiments.stage import stage_main
 from experiments.tables import line_panels, write_csv
 
 SCORE = "score_omar"

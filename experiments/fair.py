@@ -27,73 +27,16 @@ from typing import Any
 import numpy as np
 
 from experiments import stats
-from experiments.common import Cell, Dirs, algorithms, normalise, run_cells, stage_main
+from experiments.cell_runs import run_cells
+from experiments.cells import Cell
+from experiments.curve_table import cell_row, column_label, columns, curve_panels
+from experiments.folders import Dirs
 from experiments.main_table import main_cells
 from experiments.presets import ExperimentPreset
+from experiments.stage import stage_main
 from experiments.tables import line_panels, write_csv
 
-SCORE = "score_omar"
 NOT_CONVERGED = "†"
-
-
-def columns(exp: ExperimentPreset) -> list[tuple[str, int]]:
-    """(algorithm, evaluation candidates K) of every table column, DOM2's first."""
-    out = []
-    for algo in algorithms(exp):
-        ks = exp.eval_candidates if algo in exp.candidate_algos else (1,)
-        out.extend((algo, k) for k in ks)
-    return out
-
-
-def column_label(algo: str, k: int) -> str:
-    return algo if k == 1 else f"{algo} (best of {k})"
-
-
-def cell_curve(record: dict[str, Any], k: int, score: str = SCORE):
-    """(steps, `[n_seeds, n_evals]` normalised curve) of a finished cell, or None."""
-    curve = record.get("curve")
-    column = "eval_return" if k == 1 else f"eval_return_k{k}"
-    if record.get("status") != "done" or curve is None or column not in curve:
-        return None
-    values = normalise(record["cell"]["env"], np.asarray(curve[column]), score)
-    return np.asarray(curve["step"]), None if values is None else np.asarray(values)
-
-
-def cell_row(record: dict[str, Any] | None, algo: str, k: int, env: str, level: str):
-    """One record of the table: the cell's interval, convergence and budget (or its mark)."""
-    from dom2_jax.curves import convergence, reported_score
-
-    row: dict[str, Any] = {"env": env, "level": level, "algo": algo, "candidates": k}
-    got = None if record is None else cell_curve(record, k)
-    if got is None or got[1] is None:
-        if record is None:
-            row["mark"] = "not run"
-        elif record.get("status") == "done":
-            row["mark"] = f"no K={k}" if got is None else "no reference"
-        else:
-            row["mark"] = record.get("status", "missing")
-        return row
-    steps, curve = got
-    scores = reported_score(curve)
-    mean, lo, hi = stats.cell_interval(scores, name=f"{algo}/{env}/{level}")
-    flag = convergence(curve, steps)
-    algo_config = record["config"]["algo"]
-    row.update(
-        mean=mean,
-        lo=lo,
-        hi=hi,
-        seeds=[round(float(s), 2) for s in scores],
-        n_seeds=len(scores),
-        converged=flag.converged,
-        drift=round(flag.drift, 2),
-        spread=round(flag.spread, 2),
-        updates=int(steps[-1]),
-        batch=algo_config.get("batch_size"),
-        gamma=algo_config.get("gamma"),
-        eval_episodes=record["config"]["train"]["eval_episodes"],
-        mark="",
-    )
-    return row
 
 
 def build_rows(records: dict[Cell, dict], exp: ExperimentPreset) -> list[dict[str, Any]]:
@@ -216,22 +159,6 @@ def markdown(rows, verdicts, agg, exp: ExperimentPreset) -> str:
         for (x, y), v in poi.items():
             lines.append(f"| P({x} > {y}) | {stats.format_interval(*v, digits=2)} |")
     return "\n".join(lines) + "\n"
-
-
-def curve_panels(records: dict[Cell, dict], exp: ExperimentPreset):
-    panels = {}
-    for env, level in exp.main_tasks:
-        series = {}
-        for algo, k in columns(exp):
-            record = records.get(Cell(algo, env, level))
-            got = None if record is None else cell_curve(record, k)
-            if got is None or got[1] is None:
-                continue
-            steps, curve = got
-            series[column_label(algo, k)] = (steps, curve.mean(axis=0), curve.std(axis=0))
-        if series:
-            panels[f"{env} / {level}"] = series
-    return panels
 
 
 def write_results(records: dict[Cell, dict], exp: ExperimentPreset, results: Path) -> list[Path]:

@@ -15,16 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from experiments import published
-from experiments.common import (
-    Cell,
-    Dirs,
-    algorithms,
-    cell_scores,
-    run_cells,
-    stage_main,
-    task_label,
-)
+from experiments.cell_runs import run_cells
+from experiments.cells import Cell, dom2_and_baselines, task_label
+from experiments.folders import Dirs
 from experiments.presets import ExperimentPreset
+from experiments.scores import cell_scores
+from experiments.stage import stage_main
 from experiments.tables import Table, bar_panels, format_published, write_csv
 
 SCORE_NAMES = {
@@ -34,14 +30,14 @@ SCORE_NAMES = {
 
 
 def main_cells(exp: ExperimentPreset) -> list[Cell]:
-    return [Cell(a, env, level) for env, level in exp.main_tasks for a in algorithms(exp)]
+    return [Cell(a, env, level) for env, level in exp.main_tasks for a in dom2_and_baselines(exp)]
 
 
 def build_table(
     records: dict[Cell, dict], exp: ExperimentPreset, score: str = "score_omar"
 ) -> Table:
     """Rows: the preset's tasks; columns: algorithms; side: the OMAR paper's numbers."""
-    algos = list(algorithms(exp))
+    algos = list(dom2_and_baselines(exp))
     rows, values, side = [], {}, {}
     side_columns = [f"{m} (OMAR paper)" for m in published.METHODS]
     for env, level in exp.main_tasks:

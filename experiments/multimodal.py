@@ -12,112 +12,50 @@ curve per seed, DOM2 and MADiff-QL also at best of K = 50. A task whose dataset 
 (its behaviour policies not shipped) or that `--tasks` leaves out is listed as "not run".
 
 Written under `experiments/results/multimodal/` (`--preset multimodal`): `cells/` (one committed
-file per finished cell, reused on rerun, `experiments.common`), `coordination/` (one file per
+file per finished cell, reused on rerun, `experiments.cell_runs`), `coordination/` (one file per
 xor cell), `multimodal_table.{md,csv}`, `coordination.csv` and `multimodal_curves.png`.
 
-The coordination analysis (xor): from each seed's final policy, in evaluation mode, 1000 joint
-actions (K = 1, and best of K for the diffusion policies), and the fractions that land in mode A
-(+, -), mode B (-, +), the same-sign (miscoordinated) quadrants, or near the origin (some
-|a| < 0.2: the modes averaged). A policy that coordinates puts its mass in one joint mode per
-seed; independent mode choice gives ~50% same-sign; an averaging (MSE) policy sits at the centre.
+The coordination analysis (xor: where each seed's sampled joint actions fall) is
+`experiments.xor_coordination`; the presets are `experiments.presets.MULTIMODAL_PRESETS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from experiments import stats
-from experiments.common import (
-    DATA_SEED,
-    ROOT,
-    Cell,
-    Dirs,
-    MissingData,
-    algorithms,
-    base_dataset,
-    normalise,
-    run_cells,
-    setup_jax,
-    timed_stage,
-    write_json,
-)
-from experiments.fair import column_label, columns
-from experiments.presets import ExperimentPreset
+from experiments.cell_runs import run_cells
+from experiments.cells import DOM2, Cell, baselines
+from experiments.curve_table import RAW, SCORE, cell_row, column_label, columns, curve_panels
+from experiments.datasets import DATA_SEED, MissingData, base_dataset
+from experiments.folders import ROOT, Dirs
+from experiments.presets import MULTIMODAL_PRESETS as PRESETS
+from experiments.presets import ExperimentPreset, MultimodalPreset
+from experiments.stage import setup_jax, timed_stage
 from experiments.tables import line_panels, write_csv
+from experiments.xor_coordination import coordination_records, coordination_rows
 
 STAGE = "multimodal"
-TASKS = (("xor", "mixed"), ("mpe_spread", "expert-mix"))
-SCORES = {"xor": "eval_return", "mpe_spread": "score_omar"}
+SCORES = {"xor": RAW, "mpe_spread": SCORE}
 """The table's number per env: xor's raw team return (already in [0, 1]: 1 coordinated, 0.5 the
 origin or independent mode choice); spread's OMAR-normalised score."""
-COORDINATION_SAMPLES = 1000
-
-
-@dataclasses.dataclass(frozen=True)
-class MultimodalPreset(ExperimentPreset):
-    env_episodes: dict[str, int] | None = None
-    """Evaluation episodes per env, overriding `eval_episodes` (xor's episodes are one step, so
-    100 of them cost less than one spread episode and make its curve's noise small)."""
-    samples: int = COORDINATION_SAMPLES
-    """Joint actions per seed and candidate count in the coordination analysis."""
-
-    def episodes(self, env: str) -> int:
-        return (self.env_episodes or {}).get(env, super().episodes(env))
-
-
-# What `experiments.presets` would hold (this stage's own presets until they move there).
-PRESETS: dict[str, MultimodalPreset] = {
-    # xor: 2k updates at batch 256 (a one-step game; its curves are flat over the second half,
-    # see the table's convergence flags); spread's budget and discount are the fair protocol's.
-    "multimodal": MultimodalPreset(
-        name="multimodal",
-        algo_preset="cpu",
-        data_preset="small",
-        compares_with_paper=False,
-        n_updates=2_000,
-        chunk_updates=1_000,
-        n_seeds=3,
-        eval_episodes=10,
-        mujoco_eval_episodes=10,
-        env_episodes={"xor": 100},
-        budgets={"xor": (2_000, 256), "mpe_spread": (10_000, 256)},
-        gamma={"xor": 0.95, "mpe_spread": 0.95},
-        eval_every={"xor": 250, "mpe_spread": 500},
-        eval_candidates=(1, 50),
-        main_tasks=TASKS,
-    ),
-    "multimodal-smoke": MultimodalPreset(
-        name="multimodal-smoke",
-        algo_preset="tiny",
-        data_preset="small",
-        compares_with_paper=False,
-        n_updates=4,
-        chunk_updates=2,
-        n_seeds=2,
-        eval_episodes=2,
-        mujoco_eval_episodes=1,
-        env_episodes={"xor": 4},
-        budgets={"xor": (4, 8), "mpe_spread": (4, 8)},
-        gamma={"xor": 0.95, "mpe_spread": 0.95},
-        eval_every={"xor": 2, "mpe_spread": 2},
-        eval_candidates=(1, 3),
-        main_tasks=TASKS,
-        algos=("dom2", "bc"),
-        samples=16,
-    ),
+ROW = {
+    "fields": ("score", "mean", "lo", "hi", "seeds", "converged", "updates", "batch"),
+    "seed_digits": 3,
+    "reasons": True,
 }
+"""What the table keeps of a cell's row (`experiments.curve_table.cell_row`)."""
 
 
 # ----- cells ----------------------------------------------------------------------------------
 def task_cells(exp: ExperimentPreset, env: str, level: str) -> list[Cell]:
-    # `algorithms` always lists DOM2 first; `--algos` without it leaves it out here
-    return [Cell(a, env, level) for a in algorithms(exp) if exp.algos is None or a in exp.algos]
+    """The cells of the algorithms `exp.algos` selects: `--algos` without DOM2 trains no DOM2
+    cell (the table still has DOM2's columns, `experiments.curve_table.columns`)."""
+    dom2 = (DOM2,) if exp.algos is None or DOM2 in exp.algos else ()
+    return [Cell(a, env, level) for a in (*dom2, *baselines(exp))]
 
 
 def run_tasks(
@@ -153,136 +91,13 @@ def run_tasks(
     return records
 
 
-# ----- the coordination analysis (xor) --------------------------------------------------------
-def sample_joint_actions(record: dict[str, Any], k: int, n: int, seed: int = 0) -> np.ndarray:
-    """`[n_seeds, n, 2]` joint actions of the cell's final policies (K = k), `n` per seed."""
-    import jax
-    import jax.numpy as jnp
-
-    from dom2_jax.io.runs import load_run
-
-    run = load_run(record["run_dir"])
-    policy = run.fns.policy(k)
-    obs = run.env.observe(run.env.reset(jax.random.key(0), run.env_params)[1], run.env_params)
-
-    def per_seed(state, key):  # the constant observation: n independent draws of the policy
-        return jax.vmap(lambda kk: policy(state.algo, obs, kk))(jax.random.split(key, n))
-
-    n_seeds = jax.tree.leaves(run.states)[0].shape[0]
-    keys = jax.random.split(jax.random.key(seed), n_seeds)
-    actions = jax.jit(jax.vmap(per_seed))(run.states, keys)  # seeds, samples, agents, act
-    return np.asarray(jnp.asarray(actions)[..., 0])
-
-
-def seed_pattern(f: dict[str, float]) -> str:
-    """One word per seed: where most of its joint actions fall."""
-    if f["centre"] >= 0.5:
-        return "centre"
-    if f["same_sign"] >= 0.25:
-        return "miscoordinated"
-    if max(f["mode_a"], f["mode_b"]) >= 0.8:
-        return "mode A" if f["mode_a"] > f["mode_b"] else "mode B"
-    return "both modes"
-
-
-def coordination(actions: np.ndarray) -> dict[str, Any]:
-    """Per seed and averaged: quadrant fractions, the samples' mean reward, the seed's pattern."""
-    from dom2_jax.envs.xor import joint_mode_fractions, xor_reward
-
-    per_seed = []
-    for a in actions:
-        f = {k: float(v) for k, v in joint_mode_fractions(a).items()}
-        f["reward"] = float(np.mean(xor_reward(a)))
-        f["pattern"] = seed_pattern(f)
-        per_seed.append(f)
-    keys = ("centre", "mode_a", "mode_b", "same_sign", "reward")
-    mean = {k: float(np.mean([s[k] for s in per_seed])) for k in keys}
-    return {"mean": mean, "per_seed": per_seed}
-
-
-def coordination_records(
-    records, exp: MultimodalPreset, dirs: Dirs, compute: bool = True
-) -> dict[tuple, dict]:
-    """(algo, K) -> coordination of every finished xor cell; a committed file per cell (keyed
-    by the cell's hash) so a rerun or a fresh clone without the cache reads it back."""
-    out = {}
-    for cell, record in records.items():
-        if cell.env != "xor" or record.get("status") != "done":
-            continue
-        path = dirs.results / "coordination" / f"{Path(record['run_dir']).parent.name}.json"
-        if path.exists():
-            saved = json.loads(path.read_text())
-        elif not compute:
-            continue
-        else:
-            ks = exp.eval_candidates if cell.algo in exp.candidate_algos else (1,)
-            saved = {
-                "cell": dataclasses.asdict(cell),
-                "samples_per_seed": exp.samples,
-                "by_k": {
-                    str(k): coordination(sample_joint_actions(record, k, exp.samples)) for k in ks
-                },
-            }
-            write_json(path, saved)
-        for k, value in saved["by_k"].items():
-            out[(cell.algo, int(k))] = value
-    return out
-
-
 # ----- tables ---------------------------------------------------------------------------------
-def cell_row(record: dict[str, Any] | None, algo: str, k: int, env: str, level: str):
-    """The cell's reported number (mean of each seed's last 3 evaluations) with its 95% CI."""
-    from dom2_jax.curves import convergence, reported_score
-
-    row: dict[str, Any] = {"env": env, "level": level, "algo": algo, "candidates": k}
-    column = "eval_return" if k == 1 else f"eval_return_k{k}"
-    curve = None if record is None else (record.get("curve") or {}).get(column)
-    if record is None or record.get("status") != "done" or curve is None:
-        status = "not run" if record is None else record.get("status", "missing")
-        row["mark"] = f"no K={k}" if status == "done" else status
-        if record is not None and record.get("reason"):
-            row["reason"] = record["reason"].splitlines()[0][:200]
-        return row
-    score = SCORES.get(env, "score_omar")
-    values = np.asarray(curve) if score == "eval_return" else normalise(env, curve, score)
-    steps = np.asarray(record["curve"]["step"])
-    scores = reported_score(np.asarray(values))
-    mean, lo, hi = stats.cell_interval(scores, name=f"{algo}/{env}/{level}/K{k}")
-    flag = convergence(np.asarray(values), steps)
-    row.update(
-        score=score,
-        mean=mean,
-        lo=lo,
-        hi=hi,
-        seeds=[round(float(s), 3) for s in scores],
-        converged=flag.converged,
-        updates=int(steps[-1]),
-        batch=record["config"]["algo"].get("batch_size"),
-        mark="",
-    )
-    return row
-
-
 def build_rows(records, exp: ExperimentPreset) -> list[dict[str, Any]]:
     return [
-        cell_row(records.get(Cell(a, env, level)), a, k, env, level)
+        cell_row(records.get(Cell(a, env, level)), a, k, env, level, SCORES.get(env, SCORE), **ROW)
         for env, level in exp.main_tasks
         for a, k in columns(exp)
     ]
-
-
-def coordination_rows(coord: dict[tuple, dict], exp: ExperimentPreset) -> list[dict[str, Any]]:
-    rows = []
-    for algo, k in columns(exp):
-        c = coord.get((algo, k))
-        if c is None:
-            continue
-        patterns = [s["pattern"] for s in c["per_seed"]]
-        rows.append(
-            {"algo": column_label(algo, k), **{n: round(v, 3) for n, v in c["mean"].items()}}
-            | {"seeds": ", ".join(patterns)}
-        )
-    return rows
 
 
 def markdown(rows, coord_rows, exp: MultimodalPreset) -> str:
@@ -295,7 +110,7 @@ def markdown(rows, coord_rows, exp: MultimodalPreset) -> str:
     ]
     for env, level in exp.main_tasks:
         cells = [r for r in rows if (r["env"], r["level"]) == (env, level)]
-        digits = 3 if SCORES.get(env) == "eval_return" else 1
+        digits = 3 if SCORES.get(env) == RAW else 1
         text = [
             stats.format_interval(c["mean"], c["lo"], c["hi"], digits)
             + ("" if c["converged"] else " †")
@@ -303,7 +118,7 @@ def markdown(rows, coord_rows, exp: MultimodalPreset) -> str:
             else c["mark"]
             for c in cells
         ]
-        what = "team return" if SCORES.get(env) == "eval_return" else "OMAR-normalised score"
+        what = "team return" if SCORES.get(env) == RAW else "OMAR-normalised score"
         lines.append(f"| {env} / {level} ({what}) | " + " | ".join(text) + " |")
     xor_eps = exp.episodes("xor")
     reasons = sorted({f"{r['env']} / {r['level']}: {r['reason']}" for r in rows if r.get("reason")})
@@ -336,29 +151,6 @@ def markdown(rows, coord_rows, exp: MultimodalPreset) -> str:
     return "\n".join(lines) + "\n"
 
 
-def curve_panels(records, exp: ExperimentPreset):
-    panels = {}
-    for env, level in exp.main_tasks:
-        series = {}
-        for r in build_rows(records, exp):
-            if (r["env"], r["level"]) != (env, level) or "mean" not in r:
-                continue
-            record = records[Cell(r["algo"], env, level)]
-            column = "eval_return" if r["candidates"] == 1 else f"eval_return_k{r['candidates']}"
-            curve = np.asarray(record["curve"][column])
-            if r["score"] != "eval_return":
-                curve = np.asarray(normalise(env, curve, r["score"]))
-            steps = np.asarray(record["curve"]["step"])
-            series[column_label(r["algo"], r["candidates"])] = (
-                steps,
-                curve.mean(axis=0),
-                curve.std(axis=0),
-            )
-        if series:
-            panels[f"{env} / {level}"] = series
-    return panels
-
-
 def write_results(records, coord, exp: MultimodalPreset, results: Path) -> list[Path]:
     rows = build_rows(records, exp)
     coord_rows = coordination_rows(coord, exp)
@@ -369,7 +161,7 @@ def write_results(records, coord, exp: MultimodalPreset, results: Path) -> list[
     md = results / "multimodal_table.md"
     md.write_text(markdown(rows, coord_rows, exp))
     paths.append(md)
-    panels = curve_panels(records, exp)
+    panels = curve_panels(records, exp, SCORES)
     if panels:
         png = results / "multimodal_curves.png"
         paths.append(line_panels(png, panels, "updates", "return (xor) / score (spread)"))

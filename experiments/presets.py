@@ -5,6 +5,8 @@ Not to be confused with the two kinds each one names: a network-size preset of t
 
 `cpu` fits every stage in <= 2 h on a 2-core CPU (the arithmetic is in experiments/README.md);
 `paper` is the full scale for a GPU; `smoke` checks the pipeline in minutes (not results).
+The multimodal stage (`experiments.multimodal`) has its own (`MULTIMODAL_PRESETS`): the fair
+protocol on multimodal data, with the size of its coordination analysis.
 """
 
 from __future__ import annotations
@@ -74,9 +76,16 @@ class ExperimentPreset:
     eta_values: tuple[float, ...] = (0.1, 0.5, 1.0, 2.5, 5.0)
     eta_seeds: int = 3
     """Seeds per eta value in the sweep (the runs of a sweep cell are eta values x seeds)."""
+    env_episodes: dict[str, int] | None = None
+    """Evaluation episodes per env, overriding `eval_episodes` / `mujoco_eval_episodes` (xor's
+    episodes are one step, so 100 of them cost less than one spread episode and make its
+    curve's noise small)."""
 
     def episodes(self, env: str) -> int:
-        """Evaluation episodes per seed on `env`: `mujoco_eval_episodes` on the MuJoCo family."""
+        """Evaluation episodes per seed on `env`: `env_episodes` if it names the env, else
+        `mujoco_eval_episodes` on the MuJoCo family and `eval_episodes` on the others."""
+        if env in (self.env_episodes or {}):
+            return self.env_episodes[env]
         mujoco = env_class(env).family == "mabrax"
         return self.mujoco_eval_episodes if mujoco else self.eval_episodes
 
@@ -225,6 +234,60 @@ PRESETS: dict[str, ExperimentPreset] = {
         efficiency_tasks=(("mpe_spread", "expert"),),
         fractions=(0.05, 0.25, 1.0),
         ablation_tasks=(("mpe_spread", "expert"),),
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class MultimodalPreset(ExperimentPreset):
+    """The multimodal stage's scale (`experiments.multimodal`): the fair protocol's fields and
+    the size of its coordination analysis (`experiments.xor_coordination`)."""
+
+    samples: int = 1000
+    """Joint actions per seed and candidate count in the coordination analysis."""
+
+
+MULTIMODAL_TASKS = (("xor", "mixed"), ("mpe_spread", "expert-mix"))
+_FAIR = PRESETS["fair"]
+MULTIMODAL_PRESETS: dict[str, MultimodalPreset] = {
+    # xor: 2k updates at batch 256 (a one-step game; its curves are flat over the second half,
+    # see the table's convergence flags); spread's budget, discount, evaluation spacing and
+    # candidate counts are the fair protocol's.
+    "multimodal": MultimodalPreset(
+        name="multimodal",
+        algo_preset="cpu",
+        data_preset="small",
+        compares_with_paper=False,
+        n_updates=2_000,
+        chunk_updates=1_000,
+        n_seeds=3,
+        eval_episodes=10,
+        mujoco_eval_episodes=10,
+        env_episodes={"xor": 100},
+        budgets={"xor": (2_000, 256), "mpe_spread": _FAIR.budgets["mpe_spread"]},
+        gamma={"xor": 0.95, "mpe_spread": _FAIR.gamma["mpe_spread"]},
+        eval_every={"xor": 250, "mpe_spread": _FAIR.eval_every["mpe_spread"]},
+        eval_candidates=_FAIR.eval_candidates,
+        main_tasks=MULTIMODAL_TASKS,
+    ),
+    "multimodal-smoke": MultimodalPreset(
+        name="multimodal-smoke",
+        algo_preset="tiny",
+        data_preset="small",
+        compares_with_paper=False,
+        n_updates=4,
+        chunk_updates=2,
+        n_seeds=2,
+        eval_episodes=2,
+        mujoco_eval_episodes=1,
+        env_episodes={"xor": 4},
+        budgets={"xor": (4, 8), "mpe_spread": (4, 8)},
+        gamma={"xor": 0.95, "mpe_spread": 0.95},
+        eval_every={"xor": 2, "mpe_spread": 2},
+        eval_candidates=(1, 3),
+        main_tasks=MULTIMODAL_TASKS,
+        algos=("dom2", "bc"),
+        samples=16,
     ),
 }
 

@@ -16,13 +16,8 @@ import argparse
 import time
 
 from experiments import ablations, data_efficiency, main_table, shifts, summary
-from experiments.common import (
-    add_common_args,
-    dirs_from_args,
-    setup_jax,
-    timed_stage,
-)
 from experiments.presets import preset_by_name
+from experiments.stage import add_common_args, dirs_from_args, setup_jax, timed_stage
 
 STAGES = {
     "main_table": main_table.run,

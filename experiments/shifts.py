@@ -20,19 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.common import (
-    SCORES,
-    Cell,
-    Dirs,
-    algorithms,
-    final_states,
-    normalise,
-    run_cells,
-    stage_main,
-    task_label,
-    write_json,
-)
+from experiments.cell_runs import final_states, run_cells
+from experiments.cells import Cell, dom2_and_baselines, task_label
+from experiments.folders import Dirs, write_json
 from experiments.presets import LEVELS, ExperimentPreset
+from experiments.scores import SCORES, normalise
+from experiments.stage import stage_main
 from experiments.tables import SCORE_LABELS, Table, line_panels, write_csv
 
 SHIFT_SEED = 20_231  # evaluation keys: seed s uses fold_in(key(SHIFT_SEED), s), for every algo
@@ -40,7 +33,7 @@ UNSHIFTED = "unshifted"
 
 
 def shift_cells(exp: ExperimentPreset) -> list[Cell]:
-    return [Cell(a, env, level) for env, level in exp.shift_tasks for a in algorithms(exp)]
+    return [Cell(a, env, level) for env, level in exp.shift_tasks for a in dom2_and_baselines(exp)]
 
 
 def _registry_digest(env_name: str, n_episodes: int) -> str:
@@ -118,7 +111,7 @@ def task_table(
 ) -> Table:
     from dom2_jax.envs import shifts as shift_table
 
-    algos = list(algorithms(exp))
+    algos = list(dom2_and_baselines(exp))
     rows = [UNSHIFTED, *(s.name for s in shift_table.shifts_for(env))]
     what = {s.name: s.description for s in shift_table.shifts_for(env)}
     values = {}
@@ -223,7 +216,7 @@ def level_panels(results, exp: ExperimentPreset, level: str, score: str) -> dict
     for env, lv in exp.shift_tasks:
         if lv != level:
             continue
-        for algo in algorithms(exp):
+        for algo in dom2_and_baselines(exp):
             result = results.get(Cell(algo, env, level))
             if not isinstance(result, dict) or score not in result:
                 continue

@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from experiments.common import ROOT
+from experiments.folders import ROOT
 from experiments.tables import read_csv
 
 SCORE = "score_omar"

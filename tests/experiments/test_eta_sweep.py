@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from experiments import eta_sweep
-from experiments.common import ETA_SWEEP, Cell, cell_config
+from experiments.cells import ETA_SWEEP, Cell, cell_config
 from experiments.presets import PRESETS
 
 EXP = PRESETS["fair-smoke"]

@@ -14,15 +14,10 @@ from dom2_jax.io import generation
 from dom2_jax.io.dataset_files import load_dataset, read_metadata, write_dataset
 from dom2_jax.io.training import run_training
 from experiments import main_table, shifts, summary
-from experiments.common import (
-    Cell,
-    Dirs,
-    cell_config,
-    cell_dataset,
-    fraction_subset,
-    prepare_cell,
-    run_cell,
-)
+from experiments.cell_runs import prepare_cell, run_cell
+from experiments.cells import Cell, cell_config
+from experiments.datasets import cell_dataset, fraction_subset
+from experiments.folders import Dirs
 from experiments.presets import ExperimentPreset
 from experiments.tables import Table, format_mean_std
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from experiments import fair
-from experiments.common import Cell
+from experiments.cells import Cell
 from experiments.presets import PRESETS
 
 EXP = PRESETS["fair-smoke"]  # tasks: mpe_spread expert; algos dom2 (K = 1, 3) and bc

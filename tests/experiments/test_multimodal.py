@@ -7,8 +7,9 @@ import json
 import numpy as np
 
 from dom2_jax.io import generation
-from experiments import multimodal
-from experiments.common import Cell, Dirs
+from experiments import multimodal, xor_coordination
+from experiments.cells import Cell
+from experiments.folders import Dirs
 
 EXP = multimodal.PRESETS["multimodal-smoke"]  # tiny nets, 4 updates, dom2 (K = 1, 3) and bc
 
@@ -60,7 +61,7 @@ def test_table_reports_returns_per_k_and_where_joint_actions_fall():
     assert spread and all(r["mark"] == "not run" for r in spread)
     seed = {"centre": 0.0, "mode_a": 0.5, "mode_b": 0.0, "same_sign": 0.5, "reward": 0.5}
     coord = {("dom2", 1): {"mean": seed, "per_seed": [dict(seed, pattern="miscoordinated")]}}
-    text = multimodal.markdown(all_rows, multimodal.coordination_rows(coord, EXP), EXP)
+    text = multimodal.markdown(all_rows, xor_coordination.coordination_rows(coord, EXP), EXP)
     assert "| 0.755 [0.750, 0.760] |" in text and "dom2 (best of 3)" in text
     assert "| dom2 | 0.500 | 0.00 | 0.50 | 0.00 | 0.50 | miscoordinated |" in text
 
@@ -69,7 +70,7 @@ def test_seed_pattern_names_where_the_joint_actions_fall():
     def f(centre=0.0, a=0.0, b=0.0, same=0.0):
         return {"centre": centre, "mode_a": a, "mode_b": b, "same_sign": same}
 
-    assert multimodal.seed_pattern(f(centre=0.9, a=0.1)) == "centre"
-    assert multimodal.seed_pattern(f(a=0.25, b=0.25, same=0.5)) == "miscoordinated"
-    assert multimodal.seed_pattern(f(b=0.95, same=0.05)) == "mode B"
-    assert multimodal.seed_pattern(f(a=0.5, b=0.45, same=0.05)) == "both modes"
+    assert xor_coordination.seed_pattern(f(centre=0.9, a=0.1)) == "centre"
+    assert xor_coordination.seed_pattern(f(a=0.25, b=0.25, same=0.5)) == "miscoordinated"
+    assert xor_coordination.seed_pattern(f(b=0.95, same=0.05)) == "mode B"
+    assert xor_coordination.seed_pattern(f(a=0.5, b=0.45, same=0.05)) == "both modes"
