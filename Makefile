@@ -22,6 +22,7 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Everything but the tests marked `slow` (pyproject.toml lists what they are); stops at the first failure.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -x -m "not slow"
 

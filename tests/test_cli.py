@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def run_cli(*args: str) -> str:
     out = subprocess.run(
@@ -20,6 +22,7 @@ def test_rollout_prints_return_and_score():
     assert "mean episode return" in out and "OMAR-normalised score" in out
 
 
+@pytest.mark.slow
 def test_train_generates_missing_data_and_prints_scores(tmp_path):
     data = tmp_path / "d.npz"
     out = run_cli(
@@ -57,6 +60,7 @@ def test_unknown_env_is_a_clear_error():
     assert out.returncode != 0 and "invalid choice" in out.stderr and "mpe_spread" in out.stderr
 
 
+@pytest.mark.slow
 def test_data_writes_a_loadable_dataset(tmp_path):
     from dom2_jax.io.dataset_files import load_dataset
 
@@ -82,6 +86,7 @@ def test_data_writes_a_loadable_dataset(tmp_path):
     assert meta["env_params"]["dt"] == 0.10000000149011612
 
 
+@pytest.mark.slow
 def test_expert_data_matches_the_recorded_return(tmp_path):
     import json
 
@@ -103,6 +108,7 @@ def test_expert_data_matches_the_recorded_return(tmp_path):
     assert random_ref < 200 < 500 < expert_ref
 
 
+@pytest.mark.slow
 def test_behaviour_trains_and_saves_policies_with_their_command(tmp_path):
     import json
 

@@ -148,6 +148,7 @@ def test_resume_refuses_a_different_config(tmp_path, dataset_file):
         run_training(other, dataset_file, tmp_path / "r", resume=True, progress=False)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, spread):
     """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run."""
     args = [
@@ -209,6 +210,7 @@ def test_non_finite_loss_stops_naming_step_and_checkpoint(tmp_path, tiny_dataset
         run_training(TINY, path, tmp_path / "nan", progress=False)
 
 
+@pytest.mark.slow
 def test_sharded_over_four_host_devices(tmp_path, dataset_file):
     code = f"""
 import jax, numpy as np
@@ -246,6 +248,7 @@ def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset)
     assert not np.allclose(leaves(swept.algo.agents)[0][0], leaves(swept.algo.agents)[0][1])
 
 
+@pytest.mark.slow
 def test_cli_config_file_and_reweight_flag(tmp_path, dataset_file):
     """`--config` trains the file's config; `--reweight off` is recorded in the summary."""
     config_path = tmp_path / "tiny.json"
@@ -267,6 +270,7 @@ def test_cli_config_file_and_reweight_flag(tmp_path, dataset_file):
     )
 
 
+@pytest.mark.slow
 def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, spread):
     """`--distributed`: 2 processes x 2 CPU devices (gloo) shard 4 seeds; same parameters."""
     with socket.socket() as s:

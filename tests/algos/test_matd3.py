@@ -248,6 +248,7 @@ def test_behaviour_presets__mpe_defaults_kept_halfcheetah_has_its_own():
         MATD3Config(centralized_critic=False, shared_critic=True)
 
 
+@pytest.mark.slow
 def test_halfcheetah_chunk__state_critic_shared_and_states_stored():
     env, params = make("halfcheetah_2x3")
     config = dataclasses.replace(

@@ -16,6 +16,7 @@ pytest.importorskip("torch", reason="the GPU check compares with PyTorch (the be
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_gpu_check_smoke(tmp_path):
     dataset = tmp_path / "tiny.npz"
     subprocess.run(

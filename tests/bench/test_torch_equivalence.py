@@ -159,6 +159,7 @@ def initial_states(cfg: DOM2Config):
     return algo, state, ref
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["dpm_solver1", "ddpm"])
 def test_update_matches_pytorch_reference(sampler):
     cfg = config(sampler)

@@ -82,6 +82,7 @@ def random_pose(env, seed=0):
     return rng.normal(size=sys.q_size()) * 3, rng.normal(size=sys.qd_size()) * 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_partitions_and_obs_sizes_match_published_tables(splits, name):
     env = splits[name]
@@ -108,6 +109,7 @@ def test_partitions_and_obs_sizes_match_published_tables(splits, name):
     np.testing.assert_array_equal(env.global_action(local), actions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_matches_gymnasium_robotics(splits, name):
     mamujoco = pytest.importorskip(
@@ -146,6 +148,7 @@ def test_matches_gymnasium_robotics(splits, name):
         np.testing.assert_allclose(ours[i, : len(expected)], expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_make_halfcheetah_2x3_and_factory_signatures():
     env, params = make("halfcheetah_2x3", obsk=1, mass_scale=np.full(7, 2.0))
     assert (
@@ -163,6 +166,7 @@ def test_make_halfcheetah_2x3_and_factory_signatures():
         make("halfcheetah_2x3", backend="nope")
 
 
+@pytest.mark.slow
 def test_halfcheetah_protocol_observations(cheetah):
     env, params, _, reset = cheetah
     assert env.obs_sizes == (6, 6) and env.obs_dim == 6 and env.act_dim == 3
@@ -178,6 +182,7 @@ def test_halfcheetah_protocol_observations(cheetah):
     assert env.observation_spec().shape == (2, 6) and env.action_spec().shape == (2, 3)
 
 
+@pytest.mark.slow
 def test_team_reward_is_the_single_agent_brax_reward(cheetah):
     from brax import envs as brax_envs
 
@@ -200,6 +205,7 @@ def test_team_reward_is_the_single_agent_brax_reward(cheetah):
         env.step(jax.random.key(0), state, jnp.zeros((6,)), params)
 
 
+@pytest.mark.slow
 def test_vmap_over_params_changes_dynamics_without_recompiling(cheetah):
     env, params, _, _ = cheetah
     variants = [
@@ -232,6 +238,7 @@ def test_vmap_over_params_changes_dynamics_without_recompiling(cheetah):
     assert len(traces) == 1 and not np.allclose(q2[1], q[1], atol=1e-3)
 
 
+@pytest.mark.slow
 def test_thousand_step_scan_rollout_truncates(cheetah):
     env, params, _, reset = cheetah
     _, state = reset(jax.random.key(4), params)

@@ -22,12 +22,14 @@ def random_returns():
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_name", ENVS)
 def test_random_predators_score_omar_random_reference(env_name, random_returns):
     # pinned: a change to the env's physics, rewards or prey that moves this is a recalibration
     assert abs(random_returns[env_name] - OMAR[env_name][0]) <= prey_calibration.RANDOM_BAND
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_name", ENVS)
 def test_calibration_record_matches_the_env_and_the_shipped_expert(env_name):
     record = json.loads((POLICY_ROOT / env_name / "calibrated-prey.json").read_text())

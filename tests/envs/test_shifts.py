@@ -290,6 +290,7 @@ def cheetah_runs(envs):
     return names, batch, compiled, np.asarray(compiled(batch)), traces
 
 
+@pytest.mark.slow
 def test_cheetah_shifts_change_the_trajectory_in_one_compilation(cheetah_runs):
     names, batch, compiled, q, traces = cheetah_runs
     assert np.all(np.isfinite(q)) and len(traces) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from experiments import eta_sweep
 from experiments.cells import ETA_SWEEP, Cell, cell_config
@@ -11,6 +12,7 @@ from experiments.presets import PRESETS
 EXP = PRESETS["fair-smoke"]
 
 
+@pytest.mark.slow
 def test_a_sweep_cell_vmaps_every_eta_over_the_same_seeds():
     config = cell_config(Cell("dom2", "mpe_spread", "expert", ETA_SWEEP), EXP)
     assert config.train.sweep_field == "eta"

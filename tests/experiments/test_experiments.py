@@ -155,6 +155,7 @@ def test_main_table_puts_published_numbers_beside_and_marks_missing_cells():
 # The cell cache, the stages -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_cell_runs_once_then_hits_the_cache_and_a_config_change_misses(dirs):
     cell = Cell("bc", "mpe_spread", "expert")
     first = run_cell(cell, TINY, dirs)
@@ -166,6 +167,7 @@ def test_a_cell_runs_once_then_hits_the_cache_and_a_config_change_misses(dirs):
     assert not other["cached"] and other["key"] != first["key"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
     cell = Cell("bc", "mpe_spread", "expert", "reweight")
     config, dataset, _, folder = prepare_cell(cell, TINY, dirs)
@@ -185,6 +187,7 @@ def test_a_level_without_a_dataset_is_marked_missing(dirs, monkeypatch):
     assert record["status"] == "missing" and "behaviour policy" in record["reason"]
 
 
+@pytest.mark.slow
 def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(dirs):
     written = shifts.run(TINY, dirs, progress=False)
     names = {p.name for p in written}

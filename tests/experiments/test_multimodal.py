@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from dom2_jax.io import generation
 from experiments import multimodal, xor_coordination
@@ -14,6 +15,7 @@ from experiments.folders import Dirs
 EXP = multimodal.PRESETS["multimodal-smoke"]  # tiny nets, 4 updates, dom2 (K = 1, 3) and bc
 
 
+@pytest.mark.slow
 def test_stage_trains_xor_samples_coordination_and_lists_spread_as_not_run(tmp_path):
     dirs = Dirs(results=tmp_path / "results", cache=tmp_path / "cache", data=tmp_path / "data")
     path = generation.default_path("xor", "mixed", 0, dirs.data, suffix=f"-{EXP.data_preset}")

@@ -31,6 +31,7 @@ def test_landmark_assignment__nearest_landmark_per_agent_and_min_cost_permutatio
     np.testing.assert_array_equal(expert_mix.min_cost_assignment(crowded, landmarks), [1, 2, 0])
 
 
+@pytest.mark.slow
 def test_shipped_teams__conventions_differ_beyond_noise_and_their_average_is_worse(mix):
     _, meta = mix
     conv = meta["behaviour_policy"]["conventions"]
@@ -47,6 +48,7 @@ def test_shipped_teams__conventions_differ_beyond_noise_and_their_average_is_wor
     assert conv["average_policy_return"] < min(conv["return"]) - 30.0
 
 
+@pytest.mark.slow
 def test_expert_mix_file__even_paired_mixture_whose_halves_follow_different_conventions(mix):
     path, meta = mix
     dataset, loaded = load_dataset(path, env=make("mpe_spread")[0])  # verifies the checksum

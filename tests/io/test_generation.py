@@ -4,11 +4,13 @@ and the default file names (where `train` looks for a preset's dataset)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dom2_jax.io import generation, policies
 from dom2_jax.io.dataset_files import load_dataset
 
 
+@pytest.mark.slow
 def test_generate__halfcheetah_expert_episode_with_states_and_our_references(tmp_path):
     path, meta = generation.generate(
         "halfcheetah_2x3", "expert", size=1000, out=tmp_path / "hc.npz", progress=False

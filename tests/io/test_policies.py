@@ -50,6 +50,7 @@ def test_save_load__round_trip_and_checksum(tmp_path):
         policies.load_policy(path)
 
 
+@pytest.mark.slow
 def test_run_behaviour_training__tiny_end_to_end(tmp_path):
     result = behaviour.run_behaviour_training(
         "mpe_spread", seed=0, max_env_steps=150, config=TINY, medium_fraction=-100.0,
@@ -110,6 +111,7 @@ def test_shipped_policy__loads_and_fits_its_env(path):
     assert meta["n_episodes"] >= 10 and np.isfinite(meta["mean_return"])
 
 
+@pytest.mark.slow
 def test_halfcheetah_policies__shipped_ordered_and_act_on_6d_obs():
     expert = policies.load_policy(policies.policy_path("halfcheetah_2x3", "expert"))
     medium = policies.load_policy(policies.policy_path("halfcheetah_2x3", "medium"))
