@@ -34,6 +34,7 @@ class MissingData(Exception):
 
 def base_dataset(env: str, level: str, exp: ExperimentPreset, dirs: Dirs) -> Path:
     """The level's dataset file under `dirs.data` (`make train`'s name); generated if absent."""
+    from dom2_jax.assets import MissingPolicyError
     from dom2_jax.io import generation
     from dom2_jax.io.medium_replay import replay_for
 
@@ -45,7 +46,7 @@ def base_dataset(env: str, level: str, exp: ExperimentPreset, dirs: Dirs) -> Pat
                 env, level, seed=DATA_SEED, preset=exp.data_preset, out=path, progress=False,
                 replay=replay,
             )  # fmt: skip
-        except NotImplementedError as err:
+        except MissingPolicyError as err:
             raise MissingData(str(err)) from err
     return path
 

@@ -76,7 +76,7 @@ def run_tasks(
         else:
             try:  # the level's behaviour policies may not be shipped yet (spread expert-mix)
                 base_dataset(env, level, exp, dirs)
-            except (MissingData, NotImplementedError, FileNotFoundError, ImportError) as err:
+            except (MissingData, FileNotFoundError, ImportError) as err:
                 reason = f"no dataset: {err}"
         cells = task_cells(exp, env, level)
         if reason is None:

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from dom2_jax.assets import MissingPolicyError
 from dom2_jax.data.dataset import episode_returns
 from dom2_jax.envs import shifts as shift_table
 from dom2_jax.io import generation
@@ -180,7 +181,7 @@ def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
 
 def test_a_level_without_a_dataset_is_marked_missing(dirs, monkeypatch):
     def no_policy(*args, **kwargs):
-        raise NotImplementedError("no shipped behaviour policy")
+        raise MissingPolicyError("no shipped behaviour policy")
 
     monkeypatch.setattr(generation, "generate", no_policy)
     record = run_cell(Cell("dom2", "mpe_tag", "medium"), TINY, dirs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import distrax
 import jax
 import jax.numpy as jnp
 import optax
@@ -43,12 +44,19 @@ def twin_td_loss(q: jax.Array, target: jax.Array) -> jax.Array:
     return jnp.sum(jnp.mean((q - target) ** 2, axis=1))
 
 
+def gaussian_noise(noise_std: float) -> distrax.Normal:
+    """`N(0, noise_std^2)`, one independent draw per action dimension (`sample_shape`): TD3's
+    target smoothing and the behaviour policies' exploration. `sample(seed=k, sample_shape=s)`
+    gives the bits of `noise_std * jax.random.normal(k, s)` (`tests/algos/test_matd3.py`)."""
+    return distrax.Normal(0.0, noise_std)
+
+
 def smoothed_target_actions(
     target_actions: jax.Array, key: jax.Array, noise_std: float, noise_clip: float, act_mask
 ) -> jax.Array:
     """TD3 target policy smoothing: `clip(mubar(o') + clip(eps, -c, c), -1, 1)`, eps ~ N(0, s^2)."""
-    noise = noise_std * jax.random.normal(key, target_actions.shape)
-    noise = jnp.clip(noise, -noise_clip, noise_clip)
+    eps = gaussian_noise(noise_std).sample(seed=key, sample_shape=target_actions.shape)
+    noise = jnp.clip(eps, -noise_clip, noise_clip)
     return jnp.clip(target_actions + noise, -1.0, 1.0) * act_mask
 
 

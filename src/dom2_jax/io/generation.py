@@ -28,14 +28,15 @@ from dom2_jax.io.dataset_files import read_metadata, write_dataset
 from dom2_jax.io.expert_mix import collect_expert_mix
 from dom2_jax.io.policies import behaviour_act, policy_path
 
-PRESET_SIZES = {"paper": None, "small": 50_000}
+DATASET_SIZE_PRESETS = {"paper": None, "small": 50_000}
+"""Dataset-size presets (`data --preset`): the paper's sizes (None: per level) or 50k each."""
 
 
 def default_size(env_name: str, level: str, preset: str = "paper") -> int | None:
-    """Transitions of a level under a preset. Paper: 1M, and medium-replay at OMAR's published
-    size where it gives one (the run's whole buffer otherwise, None; a buffer smaller than
-    OMAR's is kept whole, as replay cannot be upsampled). Small: 50k for every level."""
-    small = PRESET_SIZES[preset]
+    """Transitions of a level under a dataset-size preset. Paper: 1M, and medium-replay at
+    OMAR's published size where it gives one (the run's whole buffer otherwise, None; a buffer
+    smaller than OMAR's is kept whole, as replay cannot be upsampled). Small: 50k per level."""
+    small = DATASET_SIZE_PRESETS[preset]
     if small is not None:
         return small
     if level == "medium-replay":
@@ -119,8 +120,9 @@ def check_request(
     levels = levels_for(env_name)
     if level not in levels:
         raise ValueError(f"unknown level {level!r} for env {env_name!r}; valid: {list(levels)}")
-    if preset not in PRESET_SIZES:
-        raise ValueError(f"unknown preset {preset!r}; valid presets: {list(PRESET_SIZES)}")
+    if preset not in DATASET_SIZE_PRESETS:
+        valid = list(DATASET_SIZE_PRESETS)
+        raise ValueError(f"unknown dataset-size preset {preset!r}; valid presets: {valid}")
     if opponent not in ("calibrated", "co-trained"):
         raise ValueError(f"unknown opponent {opponent!r}; valid: calibrated, co-trained")
     if opponent != "calibrated" and not env_class(env_name).n_opponents:

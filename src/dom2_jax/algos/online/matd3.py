@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from dom2_jax.algos.common import soft_update, td_target
+from dom2_jax.algos.common import smoothed_target_actions, soft_update, td3_target
 from dom2_jax.algos.online import replay
 from dom2_jax.algos.online.config import MATD3Config
 from dom2_jax.algos.online.networks import (
@@ -40,7 +40,7 @@ from dom2_jax.algos.online.networks import (
     init_critics,
     joint_actions,
 )
-from dom2_jax.algos.online.noise import behaviour_policy, explore, smoothed_target_actions
+from dom2_jax.algos.online.noise import behaviour_policy, explore
 from dom2_jax.envs.core import EnvParams, MultiAgentEnv
 from dom2_jax.envs.rollout import batch_returns
 from dom2_jax.envs.wrappers import AutoReset
@@ -68,12 +68,6 @@ class MATD3Fns(NamedTuple):
     train_chunk: Any  # (state) -> (state, metrics)
     evaluate: Any  # (actor, key) -> per-agent returns [eval_episodes, n_agents]
     config: MATD3Config
-
-
-# ----- TD3 pieces (pure, tested on hand numbers) ------------------------------------------------
-def td3_target(rewards, terminals, next_q_twins: jax.Array, gamma: float) -> jax.Array:
-    """`r + gamma (1 - terminal) min(Q1', Q2')`; `next_q_twins [2, ...]` (clipped double Q)."""
-    return td_target(rewards, terminals, jnp.min(next_q_twins, axis=0), gamma)
 
 
 def clip_per_agent(grads, max_norm: float | None):
