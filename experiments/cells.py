@@ -116,7 +116,7 @@ def cell_config(cell: Cell, exp: ExperimentPreset):
     eval_every = (exp.eval_every or {}).get(cell.env)
     chunk = min(exp.chunk_updates or n_updates, n_updates)
     config = preset(
-        exp.algo_preset,
+        exp.network_preset,
         cell.env,
         cell.level,
         algo=cell.algo,

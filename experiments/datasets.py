@@ -38,12 +38,13 @@ def base_dataset(env: str, level: str, exp: ExperimentPreset, dirs: Dirs) -> Pat
     from dom2_jax.io import generation
     from dom2_jax.io.medium_replay import replay_for
 
-    path = generation.default_path(env, level, DATA_SEED, dirs.data, suffix=f"-{exp.data_preset}")
+    suffix = f"-{exp.dataset_preset}"
+    path = generation.default_path(env, level, DATA_SEED, dirs.data, suffix=suffix)
     if not path.exists():
         try:
             replay = replay_for(env, level, DATA_SEED, progress=False)  # medium-replay: MATD3
             generation.generate(
-                env, level, seed=DATA_SEED, preset=exp.data_preset, out=path, progress=False,
+                env, level, seed=DATA_SEED, preset=exp.dataset_preset, out=path, progress=False,
                 replay=replay,
             )  # fmt: skip
         except MissingPolicyError as err:
@@ -64,7 +65,7 @@ def cell_dataset(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> tuple[Path, s
         / "data"
         / cell.env
         / (
-            f"{cell.level}-{exp.data_preset}-{meta['checksum'][:12]}"
+            f"{cell.level}-{exp.dataset_preset}-{meta['checksum'][:12]}"
             f"-frac{cell.fraction:g}-seed{FRACTION_SEED}.npz"
         )
     )

@@ -68,7 +68,7 @@ def run_tasks(
     records: dict[Cell, dict[str, Any]] = {}
     for env, level in exp.main_tasks:
         reason = None
-        path = generation.default_path(env, level, DATA_SEED, dirs.data, f"-{exp.data_preset}")
+        path = generation.default_path(env, level, DATA_SEED, dirs.data, f"-{exp.dataset_preset}")
         if tasks is not None and env not in tasks and f"{env}/{level}" not in tasks:
             reason = "left out by --tasks"
         elif not dirs.train and not path.exists():  # report only: never generate

@@ -25,10 +25,10 @@ class ExperimentPreset:
     """The scale of every experiment stage (the budget arithmetic is in experiments/README.md)."""
 
     name: str
-    algo_preset: str
+    network_preset: str
     """Networks and loss settings: a network-size preset (`dom2_jax.config.NETWORK_PRESETS`:
     paper, cpu, tiny)."""
-    data_preset: str
+    dataset_preset: str
     """Dataset size: a dataset-size preset (`dom2_jax.io.generation`; paper: 1M transitions and
     OMAR's medium-replay sizes; small: 50k). A preset whose tables are set beside the paper's
     (`compares_with_paper`) must use paper-size data."""
@@ -108,17 +108,17 @@ class ExperimentPreset:
             )
             gammas = ", ".join(f"{e} {g}" for e, g in (self.gamma or {}).items())
             return (
-                f"`{self.name}` experiment preset (the fair protocol): `{self.algo_preset}` "
+                f"`{self.name}` experiment preset (the fair protocol): `{self.network_preset}` "
                 f"networks, one budget per env for every algorithm ({budgets}), one discount per "
                 f"env ({gammas}), {self.n_seeds} seeds, {self.eval_episodes} evaluation episodes "
                 f"per seed and evaluation ({self.mujoco_eval_episodes} on HalfCheetah), "
-                f"`{self.data_preset}` datasets; score = mean of the last 3 evaluations"
+                f"`{self.dataset_preset}` datasets; score = mean of the last 3 evaluations"
             )
         batch = f"batch {self.batch_size}" if self.batch_size else "the presets' batch sizes"
         return (
-            f"`{self.name}` experiment preset: `{self.algo_preset}` networks, {self.n_updates} "
+            f"`{self.name}` experiment preset: `{self.network_preset}` networks, {self.n_updates} "
             f"updates, {batch}, {self.n_seeds} seeds, {self.eval_episodes} evaluation episodes "
-            f"per seed ({self.mujoco_eval_episodes} on HalfCheetah), `{self.data_preset}` "
+            f"per seed ({self.mujoco_eval_episodes} on HalfCheetah), `{self.dataset_preset}` "
             "datasets"
         )
 
@@ -133,8 +133,8 @@ PRESETS: dict[str, ExperimentPreset] = {
     # 5 seeds, 1M-transition datasets, every env x level in every stage.
     "paper": ExperimentPreset(
         name="paper",
-        algo_preset="paper",
-        data_preset="paper",
+        network_preset="paper",
+        dataset_preset="paper",
         n_updates=100_000,
         chunk_updates=10_000,
         n_seeds=5,
@@ -151,8 +151,8 @@ PRESETS: dict[str, ExperimentPreset] = {
     # shifts, fractions and ablations on subsets.
     "cpu": ExperimentPreset(
         name="cpu",
-        algo_preset="cpu",
-        data_preset="paper",
+        network_preset="cpu",
+        dataset_preset="paper",
         n_updates=2_000,
         n_seeds=2,
         eval_episodes=5,
@@ -173,8 +173,8 @@ PRESETS: dict[str, ExperimentPreset] = {
     "fair": ExperimentPreset(
         name="fair",
         compares_with_paper=False,
-        algo_preset="cpu",
-        data_preset="small",
+        network_preset="cpu",
+        dataset_preset="small",
         n_updates=10_000,
         chunk_updates=2_000,
         n_seeds=5,
@@ -201,8 +201,8 @@ PRESETS: dict[str, ExperimentPreset] = {
     "fair-smoke": ExperimentPreset(
         name="fair-smoke",
         compares_with_paper=False,
-        algo_preset="tiny",
-        data_preset="small",
+        network_preset="tiny",
+        dataset_preset="small",
         n_updates=8,
         chunk_updates=4,
         n_seeds=2,
@@ -222,8 +222,8 @@ PRESETS: dict[str, ExperimentPreset] = {
     "smoke": ExperimentPreset(
         name="smoke",
         compares_with_paper=False,
-        algo_preset="cpu",
-        data_preset="small",
+        network_preset="cpu",
+        dataset_preset="small",
         n_updates=100,
         n_seeds=2,
         eval_episodes=2,
@@ -255,8 +255,8 @@ MULTIMODAL_PRESETS: dict[str, MultimodalPreset] = {
     # candidate counts are the fair protocol's.
     "multimodal": MultimodalPreset(
         name="multimodal",
-        algo_preset="cpu",
-        data_preset="small",
+        network_preset="cpu",
+        dataset_preset="small",
         compares_with_paper=False,
         n_updates=2_000,
         chunk_updates=1_000,
@@ -272,8 +272,8 @@ MULTIMODAL_PRESETS: dict[str, MultimodalPreset] = {
     ),
     "multimodal-smoke": MultimodalPreset(
         name="multimodal-smoke",
-        algo_preset="tiny",
-        data_preset="small",
+        network_preset="tiny",
+        dataset_preset="small",
         compares_with_paper=False,
         n_updates=4,
         chunk_updates=2,

@@ -24,8 +24,8 @@ from experiments.tables import Table, format_mean_std
 
 TINY = ExperimentPreset(
     name="tiny",
-    algo_preset="tiny",
-    data_preset="small",
+    network_preset="tiny",
+    dataset_preset="small",
     n_updates=8,
     chunk_updates=4,
     n_seeds=2,
@@ -209,4 +209,4 @@ def test_presets_that_compare_with_the_paper_use_paper_size_data():
 
     comparing = [p for p in PRESETS.values() if p.compares_with_paper]
     assert {"paper", "cpu"} <= {p.name for p in comparing}
-    assert all(p.data_preset == "paper" for p in comparing), [p.name for p in comparing]
+    assert all(p.dataset_preset == "paper" for p in comparing), [p.name for p in comparing]

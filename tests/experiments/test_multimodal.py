@@ -18,7 +18,7 @@ EXP = multimodal.PRESETS["multimodal-smoke"]  # tiny nets, 4 updates, dom2 (K = 
 @pytest.mark.slow
 def test_stage_trains_xor_samples_coordination_and_lists_spread_as_not_run(tmp_path):
     dirs = Dirs(results=tmp_path / "results", cache=tmp_path / "cache", data=tmp_path / "data")
-    path = generation.default_path("xor", "mixed", 0, dirs.data, suffix=f"-{EXP.data_preset}")
+    path = generation.default_path("xor", "mixed", 0, dirs.data, suffix=f"-{EXP.dataset_preset}")
     generation.generate("xor", "mixed", size=300, out=path, progress=False)
     written = multimodal.run(EXP, dirs, tasks=("xor",), progress=False)
     assert {p.name for p in written} >= {"multimodal_table.md", "coordination.csv"}
