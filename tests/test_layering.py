@@ -3,8 +3,8 @@
 - Pure modules (everything but `cli.py`, `__main__.py` and `io/`) import no edge code: not
   `dom2_jax.io`, `dom2_jax.cli`, orbax, matplotlib, tqdm or `time`, and never call `print`.
 - Layers import only layers to their left:
-  config/types <- assets <- envs <- data <- nets <- algos <- curves <- train/evaluate <- io <- cli;
-  nothing imports `cli`.
+  errors <- config/types <- assets <- envs <- data <- nets <- algos <- curves <- train/evaluate
+  <- io <- cli; nothing imports `cli`.
 - Inside a package, the import graph is a DAG too: no module imports another that (directly or
   through others) imports it back, counting imports inside functions; a package's `core.py` is
   its base and imports no sibling.
@@ -24,6 +24,7 @@ SRC = REPO / "src" / "dom2_jax"
 EDGE = {"cli.py", "__main__.py"}
 FORBIDDEN = ("dom2_jax.io", "dom2_jax.cli", "orbax", "matplotlib", "tqdm", "time")
 LAYERS = [
+    "errors",
     "config",
     "types",
     "assets",

@@ -19,19 +19,31 @@ BEHAVIOUR_DOC = (
     "run length and evaluation sizes default to the env family's preset. Writes "
     "<out>/<env>/<role>.{npz,json} (see dom2_jax.io.policies)."
 )
+SUPPRESS = argparse.SUPPRESS
+DEBUG_HELP = "show the traceback of an expected error (bad file, flag or name), not one line"
 # subcommand -> "module:function" in dom2_jax.io, imported when it runs (`--help` stays fast)
 COMMANDS = {
     "train": "train_command:train",
     "eval": "commands:evaluate",
     "rollout": "commands:rollout",
-    "data": "commands:data",
+    "data": "data_command:data",
     "envs": "commands:envs",
     "behaviour": "commands:behaviour",
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """A usage error is one line too, `dom2-jax: error: <command>: <problem>`, exit status 2."""
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]  # prog: "dom2_jax train"
+        where = f"{command}: " if command else ""
+        self.exit(2, f"dom2-jax: error: {where}{message} (see python -m {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dom2_jax", description=__doc__)
+    parser = Parser(prog="dom2_jax", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train DOM2 or a baseline on an offline dataset")
     train.add_argument(
@@ -101,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--dataset",
         default=None,
-        help="dataset file, generated there if missing (default: data/<env>/<level>-...npz)",
+        help="an existing dataset file (default: data/<env>/<level>-...npz, generated on first "
+        "use; make others with `python -m dom2_jax data`)",
     )
     train.add_argument(
         "--data-preset",
@@ -168,8 +181,26 @@ def build_parser() -> argparse.ArgumentParser:
     rollout.add_argument("--env", default="mpe_spread", choices=registered_names())
     rollout.add_argument("--seed", type=int, default=0)
     rollout.add_argument("--num-envs", type=int, default=1024, help="parallel episodes")
-    data = sub.add_parser("data", help="generate an offline dataset (a level, or all of an env's)")
-    data.add_argument("--env", default="mpe_spread", choices=registered_names())
+    data = sub.add_parser(
+        "data", help="generate (a level, or all of an env's), import, export or inspect a dataset"
+    )
+    data.add_argument(
+        "action",
+        nargs="?",
+        default="generate",
+        choices=["generate", "import", "export", "info"],
+        help="generate (default); import --omar DIR | --ogmarl VAULT --out FILE; "
+        "export FILE --ogmarl VAULT; info FILE (metadata, sizes, returns, checksum)",
+    )
+    data.add_argument("file", nargs="?", help="export, info: the dataset file")
+    data.add_argument("--omar", metavar="DIR", help="import: an OMAR .../seed_<k>_data folder")
+    data.add_argument("--ogmarl", metavar="VAULT", help="an og-marl flashbax vault DIR/NAME/UID")
+    data.add_argument(
+        "--env",
+        default=None,
+        choices=registered_names(),
+        help="default: mpe_spread (import: the env the OMAR path or vault name says)",
+    )
     data.add_argument("--level", default="all", choices=["all", *ALL_LEVELS])
     data.add_argument("--seed", type=int, default=0)
     data.add_argument(
@@ -191,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default=None,
         help="file (default data/<env>/<level>-seed<k>-<preset>.npz, where train looks for it; "
-        "with --size: <level>-seed<k>.npz)",
+        "with --size: <level>-seed<k>.npz); import: the file to write",
     )
     sub.add_parser("envs", help="list the registered environments and their shapes")
     behaviour = sub.add_parser(
@@ -244,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--final-eval-episodes", type=int, default=None, help="recorded returns; default: preset"
     )
     behaviour.add_argument("--no-progress", action="store_true")
+    for command in sub.choices.values():  # `--debug` after the subcommand too (SUPPRESS: a
+        # subcommand's default would overwrite the flag given before it)
+        command.add_argument("--debug", action="store_true", default=SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
@@ -252,5 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # recorded in the behaviour policies' sidecars: the command that regenerates them
     args.command_line = "python -m dom2_jax " + " ".join(shlex.quote(a) for a in argv)
+    from dom2_jax.io import console
+
+    console.quiet_library_noise()  # before anything imports brax
     module, _, function = COMMANDS[args.command].partition(":")
-    return getattr(importlib.import_module(f"dom2_jax.io.{module}"), function)(args)
+    try:
+        return getattr(importlib.import_module(f"dom2_jax.io.{module}"), function)(args)
+    except console.EXPECTED as err:  # the user's input: one line, exit status 2
+        if args.debug:
+            raise
+        return console.report(err)

@@ -1,24 +1,23 @@
-"""The bodies of `python -m dom2_jax eval | rollout | data | envs | behaviour` (the options are in
-`cli.py`; `train`'s body is `io.train_command`). `behaviour` composes `io.behaviour` and
-`io.prey_training` (training) with `io.policies` (files), which import neither each other."""
+"""The bodies of `python -m dom2_jax eval | rollout | envs | behaviour` (the options are in
+`cli.py`; `train`'s body is `io.train_command`, `data`'s is `io.data_command`). `behaviour`
+composes `io.behaviour` and `io.prey_training` (training) with `io.policies` (files), which import
+neither each other. Errors a user can fix are `dom2_jax.errors` classes (one line at the CLI)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from dom2_jax.assets import MissingPolicyError
-from dom2_jax.config import levels_for
 from dom2_jax.data import reference_returns
 from dom2_jax.envs import env_class, make, registered_names
 from dom2_jax.envs.rollout import batch_returns, random_policy
+from dom2_jax.errors import ConfigError, UserError
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -31,8 +30,8 @@ def evaluate(args: argparse.Namespace) -> int:
         check_candidates(config, make(config.env)[0], args.candidates, where=args.run_dir)
         run = load_run(args.run_dir, args.step)
         result = evaluate_run(run, args.episodes, args.candidates, shifts, key_seed=args.seed)
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"dom2_jax eval: {err}") from err
+    except (FileNotFoundError, ValueError) as err:  # a run directory, step or flag value
+        raise UserError(str(err)) from err
     out = Path(args.out) if args.out else Path(args.run_dir) / "eval.json"
     write_json(out, result)
     print(format_table(result))
@@ -64,39 +63,6 @@ def rollout(args: argparse.Namespace) -> int:
     return 0
 
 
-def data(args: argparse.Namespace) -> int:
-    from dom2_jax.io import generation
-    from dom2_jax.io.medium_replay import replay_for
-
-    levels = levels_for(args.env) if args.level == "all" else (args.level,)
-    for level in levels:
-        try:
-            # medium-replay: the shipped MATD3 run reruns here, generate itself trains nothing
-            replay = replay_for(args.env, level, args.seed, opponent=args.opponent)
-            path, meta = generation.generate(
-                args.env,
-                level,
-                seed=args.seed,
-                size=args.size,
-                preset=args.preset,
-                out=args.out,
-                opponent=args.opponent,
-                replay=replay,
-            )
-        except MissingPolicyError as err:
-            print(f"[dom2-jax] skipped {args.env}/{level}: {err}", file=sys.stderr)
-            if args.level != "all":
-                return 2
-            continue
-        policy = meta["behaviour_policy"]
-        print(
-            f"wrote {path}: {meta['level']} {args.env}, {meta.get('n_transitions')} transitions, "
-            f"{meta.get('n_episodes')} episodes, mean return {policy['mean_return']:.2f} "
-            f"({meta['return_aggregation']} over agents), {meta['generation_seconds']} s"
-        )
-    return 0
-
-
 def envs(args: argparse.Namespace) -> int:
     for name in registered_names():
         env, _ = make(name)
@@ -113,7 +79,7 @@ def matd3_config(values: list[str], base):
     for item in values:
         name, _, raw = item.partition("=")
         if name not in fields:
-            raise SystemExit(f"--set: unknown MATD3Config field {name!r}; valid: {sorted(fields)}")
+            raise ConfigError(f"--set: unknown MATD3Config field {name!r}; valid: {sorted(fields)}")
         kwargs[name] = json.loads(raw) if raw not in ("True", "False") else raw == "True"
         if isinstance(kwargs[name], list):
             kwargs[name] = tuple(kwargs[name])
@@ -129,7 +95,12 @@ def behaviour(args: argparse.Namespace) -> int:
     from dom2_jax.io.policies import load_policy, policy_path, save_policy
     from dom2_jax.io.prey_training import run_prey_training
 
-    config = matd3_config(args.set, behaviour_preset(args.env).config)
+    try:  # a value that is not JSON, or that MATD3Config's validation refuses
+        config = matd3_config(args.set, behaviour_preset(args.env).config)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"--set {' '.join(args.set)}: {err}") from err
     command = args.command_line
     prey = None
     has_prey = env_class(args.env).n_opponents > 0

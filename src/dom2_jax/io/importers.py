@@ -10,7 +10,7 @@
   `terminals`, `truncations` `(1, T, N)`, `infos/state (1, T, S)`. A vault stores no final
   observation of an episode, so on import `next_obs` at an episode's last step repeats its `obs`
   (recorded in the metadata); the TD target only bootstraps there at a truncation.
-  Needs the `flashbax` package (`pip install -e '.[ogmarl]'`).
+  Needs the `flashbax` package, the `ogmarl` extra (`pip install 'dom2-jax[ogmarl]'`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 from dom2_jax.data.dataset import Dataset
 from dom2_jax.data.schema import DatasetError, validate
 from dom2_jax.envs import env_class
+from dom2_jax.errors import MissingExtraError
 
 OMAR_ENV_NAMES = {
     "simple_spread": "mpe_spread",
@@ -197,10 +198,10 @@ def export_ogmarl_vault(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write `dataset` as an og-marl flashbax Vault at `<vault_dir>/<vault_name>/<vault_uid>`."""
+    Vault = _flashbax_vault()  # first: without flashbax, the error names the extra
     import jax.numpy as jnp
     from flashbax.buffers.trajectory_buffer import TrajectoryBufferState
 
-    Vault = _flashbax_vault()
     path = Path(vault_dir) / vault_name / vault_uid
     if path.exists():
         raise FileExistsError(f"{path}: a vault is already there; choose another uid")
@@ -242,7 +243,8 @@ def _flashbax_vault():
     try:
         from flashbax.vault import Vault
     except ImportError as err:
-        raise ImportError(
-            "og-marl vaults need flashbax: pip install -e '.[ogmarl]' (or pip install flashbax)"
+        raise MissingExtraError(
+            "og-marl vaults need the flashbax package, the `ogmarl` extra: "
+            "pip install 'dom2-jax[ogmarl]' (in a checkout: pip install -e '.[ogmarl]')"
         ) from err
     return Vault

@@ -1,6 +1,7 @@
 """The `train` subcommand's body (`python -m dom2_jax train`; the options are in `cli.py`): the
-run's config from a preset or a JSON file plus the flags, the dataset (generated when missing),
-the training run, and the printed summary."""
+run's config from a preset or a JSON file plus the flags, the dataset (the default path is
+generated when missing; an explicit `--dataset` must exist), the training run, and the printed
+summary. Errors a user can fix are `dom2_jax.errors` classes (one line at the CLI)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from dom2_jax.data import reference_returns
 from dom2_jax.envs import make
+from dom2_jax.errors import ConfigError, UserError
 
 
 def run_config(args: argparse.Namespace):
@@ -25,7 +27,7 @@ def run_config(args: argparse.Namespace):
         try:
             overrides.update(sweep_field=field, sweep_values=tuple(float(v) for v in values))
         except ValueError as err:
-            raise SystemExit(f"--sweep {' '.join(args.sweep)}: values must be numbers") from err
+            raise ConfigError(f"--sweep {' '.join(args.sweep)}: values must be numbers") from err
     for flag, field in (
         ("eval_every", "eval_every"),
         ("eval_episodes", "eval_episodes"),
@@ -42,14 +44,14 @@ def run_config(args: argparse.Namespace):
     if args.config:
         path = Path(args.config)
         if not path.is_file():
-            raise SystemExit(f"--config {path}: no such file")
+            raise ConfigError(f"--config {path}: no such file")
         try:
             config = from_dict(json.loads(path.read_text()), where=str(path))
         except (ValueError, TypeError) as err:
-            raise SystemExit(f"--config {path}: {err}") from err
+            raise ConfigError(f"--config {path}: {err}") from err
         for flag in ("env", "level", "algo", "preset"):
             if getattr(args, flag) is not None:
-                raise SystemExit(f"--{flag} conflicts with --config (the file sets it)")
+                raise ConfigError(f"--{flag} conflicts with --config (the file sets it)")
         train = dataclasses.replace(config.train, **overrides)
         config = dataclasses.replace(config, train=train)
     else:
@@ -69,10 +71,7 @@ def run_config(args: argparse.Namespace):
     algo_overrides = {"gamma": args.gamma, "batch_size": args.batch_size, "eta": args.eta}
     algo_overrides = {k: v for k, v in algo_overrides.items() if v is not None}
     if algo_overrides:
-        try:
-            config = with_algo_fields(config, **algo_overrides)
-        except ValueError as err:
-            raise SystemExit(str(err)) from err
+        config = with_algo_fields(config, **algo_overrides)  # a ValueError naming the field
     return config
 
 
@@ -83,11 +82,13 @@ def train(args: argparse.Namespace) -> int:
     from dom2_jax.io.training import run_training
 
     # --distributed is acted on in __main__.py, before jumanji's import starts the backend.
-    try:  # a bad flag value is the user's error: name it, no traceback
+    try:  # config validation (`require`, `from_dict`) and unknown names: the user's input
         config = run_config(args)
         check_candidates(config, make(config.env)[0], config.train.eval_candidates, "train")
-    except ValueError as err:
-        raise SystemExit(f"dom2_jax train: {err}") from err
+    except UserError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise ConfigError(str(err)) from err
     env_name, level = config.env, config.level
     preset_name = Path(args.config).stem if args.config else (args.preset or "cpu")
     dataset = (
@@ -95,6 +96,12 @@ def train(args: argparse.Namespace) -> int:
         if args.dataset
         else generation.default_path(env_name, level, args.data_seed, suffix=f"-{args.data_preset}")
     )
+    if args.dataset and not dataset.exists():  # only the default path is generated
+        raise UserError(
+            f"--dataset {dataset}: no such file; create it with `python -m dom2_jax data --env "
+            f"{env_name} --level {level} --out {dataset}` (or omit --dataset to use the default "
+            "data/ file, generated on first use)"
+        )
     if not dataset.exists():
         print(f"[dom2-jax] {dataset} is missing: generating it ({args.data_preset} preset)")
         replay = replay_for(env_name, level, args.data_seed)  # medium-replay: MATD3 reruns

@@ -24,6 +24,7 @@ from dom2_jax.curves import convergence, reported_score
 from dom2_jax.data import reference_returns
 from dom2_jax.data.reweight import effective_sample_size, transition_weights
 from dom2_jax.envs import make
+from dom2_jax.errors import ConfigError, ResumeError, RunDirError
 from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import load_dataset
 from dom2_jax.io.metrics import MetricsWriter, write_json
@@ -44,7 +45,7 @@ def seed_sharding(n_seeds: int):
     devices = jax.devices()
     if len(devices) == 1 or n_seeds % len(devices):
         if jax.process_count() > 1:
-            raise ValueError(
+            raise ConfigError(
                 f"--seeds {n_seeds} must be a multiple of the {len(devices)} devices of a "
                 "multi-host run"
             )
@@ -172,10 +173,24 @@ def run_training(
         "reweight_ess": reweight_ess,
     }
 
+    checkpointer = Checkpointer(run_dir)  # refuse a run-dir or resume mismatch before any work
+    start_step = checkpointer.latest_step() or 0
+    if start_step and not resume:
+        raise RunDirError(
+            f"{run_dir} already holds checkpoints up to update {start_step}: pass --resume to "
+            "continue it, or choose another --run-dir"
+        )
+    saved = checkpointer.read_record(start_step) if start_step else record
+    for key in ("config", "dataset_checksum"):
+        if saved.get(key) != record[key]:
+            raise ResumeError(
+                f"{run_dir}: cannot resume, the checkpoint's {key} differs from this run's "
+                f"(saved {saved.get(key)!r})"
+            )
     states = init_runs(fns, config)  # runs: seeds x swept values
     sharding = seed_sharding(n_seeds)
     if sharding is not None and run_batch is not None:
-        raise ValueError(
+        raise ConfigError(
             f"run_batch={run_batch}: batching runs applies on one device; with "
             f"{len(jax.devices())} devices the runs are sharded over them instead"
         )
@@ -184,22 +199,7 @@ def run_training(
         if jax.process_count() > 1:
             data = place(data, NamedSharding(sharding.mesh, PartitionSpec()))  # replicated
     train_chunk = jax.jit(over_runs(fns.train_chunk, run_batch))  # runs
-
-    checkpointer = Checkpointer(run_dir)
-    start_step = checkpointer.latest_step() or 0
-    if start_step and not resume:
-        raise FileExistsError(
-            f"{run_dir} already holds checkpoints up to update {start_step}: pass --resume to "
-            "continue it, or choose another --run-dir"
-        )
     if start_step:
-        saved = checkpointer.read_record(start_step)
-        for key in ("config", "dataset_checksum"):
-            if saved.get(key) != record[key]:
-                raise ValueError(
-                    f"{run_dir}: cannot resume, the checkpoint's {key} differs from this run's "
-                    f"(saved {saved.get(key)!r})"
-                )
         states = checkpointer.restore(start_step, states)
     # Multi-host: every process computes and checkpoints (orbax coordinates the writes);
     # process 0 alone writes the metrics, summary and plot.
