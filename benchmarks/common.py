@@ -25,6 +25,12 @@ def best_seconds(fn: Callable[[], object], repeats: int) -> float:
     return min(timed(fn) for _ in range(max(1, repeats)))
 
 
+def calibrate(run: Callable[[int], object], seconds: float) -> int:
+    """Iterations of `run` (`run(n)` does n and blocks) that take about `seconds`."""
+    per = timed(lambda: run(2)) / 2
+    return max(1, min(10_000, round(seconds / max(per, 1e-7))))
+
+
 def median_spread(xs: list[float]) -> tuple[float, float, float]:
     return statistics.median(xs), min(xs), max(xs)
 

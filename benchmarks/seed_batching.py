@@ -26,7 +26,7 @@ from benchmarks.common import (
     write_section,
     xla_program_bytes,
 )
-from benchmarks.train_throughput import random_dataset, run_config
+from benchmarks.train_throughput_sides import random_dataset, run_config
 
 # updates per timed chunk, per (preset, seeds): ~0.5-2 s per timing on 2 cores
 UPDATES = {"cpu": 10, "paper": 2}

@@ -18,208 +18,49 @@ memory is excluded; PyTorch holds one seed's learner at a time). A batch-size sw
 `--batch-preset`) gives the second panel of the plot. Per-phase timings: `update_phases.py`.
 
     python -m benchmarks.train_throughput [--write benchmarks/RESULTS.md] [--quick]
+
+This module is the harness (the interleaved timings, the CLI); the timed programs are in
+`train_throughput_sides`, the memory probes in `train_throughput_memory`, the section and plot in
+`train_throughput_report`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 
 from benchmarks.common import (
-    DEFAULT_TORCH_THREADS,
-    current_rss_bytes,
-    header,
-    jax_device,
     jax_matmul_gflops,
     load_average,
-    markdown_link,
-    median_spread,
-    package_versions,
-    peak_rss_bytes,
     pick_torch_threads,
-    plain_log_y,
-    plot_path,
     require_torch,
-    save_plot,
     timed,
     torch_device,
     torch_matmul_gflops,
-    torch_sync,
     write_section,
     xla_program_bytes,
 )
 from benchmarks.flops import update_flops
-from dom2_jax.config import preset
+from benchmarks.train_throughput_memory import memory_probe, probe
+from benchmarks.train_throughput_report import fmt_rate, section
+from benchmarks.train_throughput_sides import (
+    ACT_DIM,
+    N_AGENTS,
+    OBS_DIM,
+    TorchRun,
+    jax_chunk,
+    random_dataset,
+    run_config,
+)
 
 # updates per compiled chunk (dom2-jax); PyTorch's count is calibrated to `--seconds` per timing
 # (each timing ~0.5-2 s at low load on 2 cores)
 JAX_UPDATES = {("cpu", 1): 30, ("cpu", 8): 6, ("paper", 1): 4, ("paper", 8): 1}
-ENV, N_AGENTS, OBS_DIM, ACT_DIM = "mpe_spread", 3, 18, 2
-DATA_FIELDS = ("obs", "actions", "rewards", "next_obs", "terminals", "cdf")
-
-
-def run_config(name: str, seeds: int, updates: int, batch: int | None = None):
-    """The preset's run config (`train_chunk` runs no evaluation); `batch` overrides the batch."""
-    config = preset(
-        name,
-        env=ENV,
-        level="random",
-        n_updates=updates,
-        chunk_updates=updates,
-        eval_episodes=1,  # unused: train_chunk does not evaluate
-        n_seeds=seeds,
-    )
-    if batch is None:
-        return config
-    return dataclasses.replace(config, algo=dataclasses.replace(config.algo, batch_size=batch))
-
-
-# -- the two sides --------------------------------------------------------------------------------
-
-
-def random_dataset(path: str) -> dict[str, np.ndarray]:
-    """A random-policy mpe_spread dataset (100 envs x 100 steps) and its sampling CDF."""
-    import jax
-
-    from dom2_jax.data.generate import make_collect, to_dataset
-    from dom2_jax.envs import make
-    from dom2_jax.envs.rollout import random_policy
-    from dom2_jax.train import make_train_data
-
-    env, params = make(ENV)
-    traj = jax.jit(make_collect(env, params, random_policy(env), 100, 100))(jax.random.key(0))
-    dataset = to_dataset(jax.tree.map(np.asarray, traj))
-    data = make_train_data(dataset, ENV, run_config("cpu", 1, 1))
-    arrays = {k: np.asarray(getattr(data, k)) for k in DATA_FIELDS}
-    np.savez(path, **arrays)
-    return arrays
-
-
-def jax_chunk(config, arrays, run_batch=None):
-    """(compiled chunk, its arguments, compile seconds) for `config.train.n_seeds` seeds, all
-    vmapped (`run_batch` None) or vmapped in groups of `run_batch`, the groups mapped."""
-    import jax
-    import jax.numpy as jnp
-
-    from dom2_jax.envs import make
-    from dom2_jax.train import TrainData, make_train, over_runs, seed_keys
-
-    seeds = config.train.n_seeds
-    env, params = make(ENV)
-    fns = make_train(config, env, params)
-    data = TrainData(**{k: jnp.asarray(v) for k, v in arrays.items()})
-    states = jax.jit(jax.vmap(fns.init))(seed_keys(0, seeds))
-    chunk = jax.jit(over_runs(fns.train_chunk, run_batch))  # seeds
-    compiled = None
-
-    def compile_():
-        nonlocal compiled
-        compiled = chunk.lower(states, data).compile()
-
-    compile_s = timed(compile_)
-    return compiled, (states, data), compile_s
-
-
-class TorchRun:
-    """`seeds` PyTorch learners on one device; `run(n)` does n updates of each, seed after seed."""
-
-    def __init__(self, name, seeds, arrays, device, keep_learners=True, batch=None):
-        import torch
-
-        self.torch, self.device = torch, device
-        self.algo = run_config(name, seeds, 1, batch).algo
-        self.seeds = seeds
-        # agent-major copies so that one agent's batch is a contiguous gather
-        self.data = {
-            k: torch.as_tensor(np.ascontiguousarray(np.swapaxes(arrays[k], 0, 1)), device=device)
-            for k in DATA_FIELDS[:-1]
-        }
-        self.cdf = torch.as_tensor(np.array(arrays["cdf"]), device=device)
-        self.learners = [self.learner(s) for s in range(seeds)] if keep_learners else None
-
-    def learner(self, seed: int):
-        from benchmarks.pytorch_reference import TorchDOM2
-
-        return TorchDOM2(self.algo, N_AGENTS, OBS_DIM, ACT_DIM, device=self.device, seed=seed)
-
-    def batch(self, generator):
-        from benchmarks.pytorch_reference import AgentBatch
-
-        torch, n = self.torch, self.cdf.shape[-1]
-        if self.cdf.ndim == 1:  # one draw shared by the agents (joint transitions)
-            u = torch.rand(self.algo.batch_size, generator=generator, device=self.device)
-            idx = torch.searchsorted(self.cdf, u, right=True).clamp_(max=n - 1)
-            return AgentBatch(**{k: v[:, idx] for k, v in self.data.items()})
-        # per-agent distributions [n_agents, T] (per-agent reweighting): one draw per agent
-        shape = (self.cdf.shape[0], self.algo.batch_size)
-        u = torch.rand(shape, generator=generator, device=self.device)
-        idx = torch.searchsorted(self.cdf, u, right=True).clamp_(max=n - 1)
-        agents = torch.arange(shape[0], device=self.device)[:, None]
-        return AgentBatch(**{k: v[agents, idx] for k, v in self.data.items()})
-
-    def run_learner(self, learner, n: int) -> None:
-        for _ in range(n):
-            learner.update(self.batch(learner.generator))
-
-    def run(self, n: int) -> None:
-        for learner in self.learners:  # seeds, one after another
-            self.run_learner(learner, n)
-        torch_sync(self.device)
-
-
-# -- memory probes (fresh processes) --------------------------------------------------------------
-
-
-def probe(side: str, name: str, seeds: int, updates: int, data_path: str) -> dict:
-    """Run one case in this (fresh) process and report its memory."""
-    arrays = dict(np.load(data_path))
-    if side == "jax":
-        import jax
-
-        import dom2_jax.envs
-        import dom2_jax.train  # noqa: F401
-
-        jax.numpy.zeros(())  # start the backend before the baseline
-        base = current_rss_bytes()
-        compiled, args, _ = jax_chunk(run_config(name, seeds, updates), arrays)
-        jax.block_until_ready(compiled(*args))
-        stats = jax.devices()[0].memory_stats() or {}
-        device_peak = stats.get("peak_bytes_in_use", 0)
-    else:
-        import torch
-
-        device = torch_device()
-        run = TorchRun(name, seeds, arrays, device, keep_learners=False)
-        base = current_rss_bytes()
-        for s in range(seeds):  # one learner alive at a time, as a user running seeds in turn
-            run.run_learner(run.learner(s), 1)  # the first update allocates everything
-        torch_sync(device)
-        device_peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else 0
-    return {"base": base, "peak": peak_rss_bytes(), "device_peak": device_peak}
-
-
-def memory_probe(side, name, seeds, updates, data_path, cache_dir) -> dict | None:
-    cmd = [sys.executable, "-m", "benchmarks.train_throughput", "--probe", side]
-    cmd += ["--preset", name, "--seeds", str(seeds), "--updates", str(updates)]
-    cmd += ["--data", data_path]
-    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": cache_dir}
-    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        print(f"memory probe {side} {name} {seeds} failed:\n{out.stderr[-2000:]}", flush=True)
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-# -- the benchmark --------------------------------------------------------------------------------
 
 
 def measure_case(
@@ -264,62 +105,6 @@ def measure_case(
         "plain_flops": update_flops(config.algo, N_AGENTS, OBS_DIM, ACT_DIM, reuse=False),
         "torch_flops": counter.get_total_flops(),
     }
-
-
-def fmt_rate(xs) -> str:
-    med, lo, hi = median_spread(xs)
-    return f"{med:,.1f} ({lo:,.1f}-{hi:,.1f})"
-
-
-def ratio(r) -> float:
-    return float(np.median(r["ours"]) / np.median(r["theirs"]))
-
-
-def fmt_ratio(r) -> str:
-    """Ratio of the medians, and the range of the per-repetition (A/B pair) ratios."""
-    pairs = [a / b for a, b in zip(r["ours"], r["theirs"], strict=True)]
-    return f"{ratio(r):,.1f}x ({min(pairs):,.1f}-{max(pairs):,.1f})"
-
-
-def plot(results, sweep, path: str) -> str:
-    """Two panels: throughput vs seeds (both presets) and vs batch size (the sweep)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    sides = (("ours", "dom2-jax", "C0"), ("theirs", "PyTorch", "C1"))
-    ax = axes[0]
-    for name, style, marker in (("cpu", "-", "o"), ("paper", "--", "s")):
-        rows = [r for r in results if r["preset"] == name]
-        for side, label, color in sides if rows else ():
-            x = [r["seeds"] for r in rows]
-            y = [np.median(r[side]) for r in rows]
-            ax.plot(x, y, style, color=color, marker=marker, label=f"{label}, {name} preset")
-    ticks = sorted({r["seeds"] for r in results})
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    ax.set_xlabel("seeds trained together")
-    ax.set_title("vs seeds (batch 256)")
-    ax = axes[1]
-    for side, label, color in sides if sweep else ():
-        x = [r["batch"] for r in sweep]
-        ax.plot(x, [np.median(r[side]) for r in sweep], "-", color=color, marker="o", label=label)
-    if sweep:
-        ticks = [r["batch"] for r in sweep]
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(ticks, [str(t) for t in ticks])
-        ax.set_title(f"vs batch size ({sweep[0]['preset']} preset, 1 seed)")
-    ax.set_xlabel("batch size")
-    for ax in axes:
-        plain_log_y(ax)
-        ax.set_ylabel("seed-updates / s (median)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle("DOM2 training throughput, mpe_spread (3 agents)")
-    fig.tight_layout()
-    return save_plot(fig, path)
 
 
 def main() -> None:
@@ -417,139 +202,7 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    lines = header("DOM2 training throughput: dom2-jax vs PyTorch")
-    lines += [
-        f"- versions: {package_versions('jax', 'jaxlib', 'flax', 'optax', 'torch')}",
-        f"- devices: dom2-jax {jax_device()}; PyTorch {device}; PyTorch intra-op threads per row: "
-        f"the faster of its default ({DEFAULT_TORCH_THREADS.get('n', '?')}) and 1, by a "
-        "calibration timing (OpenMP teams suffer when other processes hold a core)",
-        f"- load average at start (1/5/15 min; other processes share the CPU): {load}",
-        "- task: mpe_spread, 3 agents, random-policy dataset (10k transitions, reweighted "
-        "sampling), batch 256, 5 diffusion steps, DPM-Solver-1 with 5 steps, 10 CQL samples; "
-        "'cpu' preset = 2 x 64 actor and critic MLPs, 'paper' = 3 x 256",
-        "- dom2-jax: `jit(vmap(train_chunk))`, seeds vmapped in one program (rows 'in groups "
-        "of k': k seeds vmapped, the groups one after another in the same program, "
-        "`train.over_runs`, `train --run-batch k`), chunk = scan over "
-        "the updates given, no evaluation; PyTorch: `benchmarks/pytorch_reference` (eager, "
-        "agents looped in Python, seeds one after another), calibrated to "
-        f"~{args.seconds:g} s per timing",
-        f"- {args.reps} interleaved A/B timings per row; median (range) of seed-updates/s; "
-        "ratio = dom2-jax median / PyTorch median (range of the ratios within each A/B pair)",
-        "",
-        "| preset | seeds | dom2-jax seed-updates/s | PyTorch seed-updates/s | ratio | "
-        "dom2-jax compile s | updates per timing (jax / torch per seed) | torch threads |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-
-    def row(r, first):
-        return (
-            f"| {first} | {fmt_rate(r['ours'])} | {fmt_rate(r['theirs'])} | {fmt_ratio(r)} | "
-            f"{r['compile_s']:.1f} | {r['updates']} / {r['torch_updates']} | "
-            f"{r['torch_threads']} |"
-        )
-
-    lines += [row(r, f"{r['preset']} | {r['seeds']}") for r in results]
-    lines += [
-        row(r, f"{r['preset']} | {r['seeds']}, vmapped in groups of {r['run_batch']}")
-        for r in grouped
-    ]
-    lines += [
-        "",
-        f"Matmul ceiling (float32 {n}x{n} @ {n}x{n}): at the start, best of 5, JAX "
-        f"{ceiling:,.1f} GFLOP/s, PyTorch {torch_ceiling:,.1f} GFLOP/s. The percentages below "
-        "are of JAX's ceiling measured within each row's repetitions (best of 3 after every A/B "
-        "pair, median; column 'ceiling'), so that both see the same load. FLOPs per "
-        "update: matmuls of every Dense layer (forward, and the backward products each loss "
-        "needs), counted analytically from the config (`benchmarks/flops.py`): dom2-jax's as "
-        "executed (observation and time features computed once and shared, issue 15), then "
-        "the plain form PyTorch executes, then PyTorch's `FlopCounterMode` on one reference "
-        "update (the cross-check of the plain count); each side's rate uses its own count. "
-        "Elementwise work is not counted, so the rates are lower bounds.",
-        "",
-        "| preset | seeds | GFLOP per seed-update: dom2-jax / PyTorch (counted) | "
-        "dom2-jax GFLOP/s (% of ceiling) | "
-        "PyTorch GFLOP/s (% of ceiling) | ceiling GFLOP/s | XLA program MB | "
-        "peak RSS MB (+ above baseline) dom2-jax / PyTorch |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results + grouped:
-        gf, plain = r["flops"] / 1e9, r["plain_flops"] / 1e9
-        ours, theirs = gf * np.median(r["ours"]), plain * np.median(r["theirs"])
-        mem = "n/a"
-        if r.get("mem_jax") and r.get("mem_torch"):
-            mem = " / ".join(
-                f"{m['peak'] / 2**20:,.0f} (+{(m['peak'] - m['base']) / 2**20:,.0f})"
-                + (f", device {m['device_peak'] / 2**20:,.0f}" if m["device_peak"] else "")
-                for m in (r["mem_jax"], r["mem_torch"])
-            )
-        pct = [f"{g:,.1f} ({100 * g / r['ceiling']:.0f}%)" for g in (ours, theirs)]
-        seeds = r["seeds"]
-        if r["run_batch"] is not None:
-            seeds = f"{seeds} (groups of {r['run_batch']})"
-        lines.append(
-            f"| {r['preset']} | {seeds} | {gf:.2f} / {plain:.2f} "
-            f"({r['torch_flops'] / 1e9:.2f}) | "
-            f"{pct[0]} | {pct[1]} | {r['ceiling']:,.0f} | {r['xla_bytes'] / 2**20:,.1f} | {mem} |"
-        )
-    lines += [
-        "",
-        "XLA program MB: arguments + outputs + temporaries of the compiled chunk (XLA's memory "
-        "analysis). Peak RSS: high-water resident memory of a fresh process that loads the data "
-        "and runs the case (dom2-jax from the compilation cache, so the compiler's own memory is "
-        "excluded; PyTorch one seed's learner at a time), imports included; in brackets, the "
-        "growth over the process's resident memory after imports and data loading; probed for "
-        f"the {args.memory_presets or 'no'} preset rows only (n/a: not probed). Where the "
-        "time goes inside an update: the `update_phases` section.",
-    ]
-    eight = [r for r in results + grouped if r["seeds"] == 8]
-    paper = [r for r in results if r["preset"] == "paper"]
-    if eight or paper:
-        lines += ["", "Goals (measured, not asserted):"]
-
-    def label(r):
-        return r["preset"] + ("" if r["run_batch"] is None else f", groups of {r['run_batch']}")
-
-    if eight:
-        got = ", ".join(f"{label(r)} {ratio(r):.1f}x" for r in eight)
-        lines.append(f"- dom2-jax >= 5x PyTorch for an 8-seed sweep: {got}")
-        ones = {r["preset"]: np.median(r["ours"]) for r in results if r["seeds"] == 1}
-        per_seed = ", ".join(
-            f"{label(r)} {np.median(r['ours']) / ones[r['preset']]:.2f}x"
-            for r in eight
-            if r["preset"] in ones
-        )
-        if per_seed:
-            lines.append(
-                "- 8 seeds no slower per seed than 1 (seed-updates/s of 8 seeds / of 1 seed; "
-                f"medians of separate rows): {per_seed}"
-            )
-    if paper:
-        got = ", ".join(
-            f"{100 * r['flops'] / 1e9 * np.median(r['ours']) / r['ceiling']:.0f}% "
-            f"({r['seeds']} seed{'s' if r['seeds'] > 1 else ''})"
-            for r in paper
-        )
-        lines.append(f"- >= 50% of the matmul ceiling at the paper size: {got}")
-    if len(sweep) > 1:
-        lines += [
-            "",
-            f"Batch size ({args.batch_preset} preset, 1 seed; same protocol):",
-            "",
-            "| batch | dom2-jax updates/s | PyTorch updates/s | ratio | dom2-jax GFLOP/s "
-            "(% of ceiling) | PyTorch GFLOP/s | dom2-jax compile s |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in sweep:
-            gf, plain = r["flops"] / 1e9, r["plain_flops"] / 1e9
-            ours, theirs = gf * np.median(r["ours"]), plain * np.median(r["theirs"])
-            lines.append(
-                f"| {r['batch']} | {fmt_rate(r['ours'])} | {fmt_rate(r['theirs'])} | "
-                f"{fmt_ratio(r)} | {ours:,.1f} ({100 * ours / r['ceiling']:.0f}%) | {theirs:,.1f} "
-                f"| {r['compile_s']:.1f} |"
-            )
-    if len(results) > 1 or len(sweep) > 1:
-        path = plot(results, sweep, args.plot or plot_path(args.write, "train_throughput.png"))
-        lines += ["", f"![throughput vs seeds and batch size]({markdown_link(path, args.write)})"]
+    lines = section(results, grouped, sweep, args, device, load, (ceiling, torch_ceiling, n))
     print("\n".join(lines))
     if args.write:
         write_section(args.write, "train_throughput", lines)
