@@ -17,6 +17,7 @@ def run_cli(*args: str) -> str:
     return out.stdout
 
 
+@pytest.mark.slow
 def test_rollout_prints_return_and_score():
     out = run_cli("rollout", "--env", "mpe_spread", "--num-envs", "8", "--seed", "1")
     assert "mean episode return" in out and "OMAR-normalised score" in out
@@ -47,12 +48,14 @@ def test_train_generates_missing_data_and_prints_scores(tmp_path):
     assert (tmp_path / "run" / "metrics_seed1.csv").exists()
 
 
+@pytest.mark.slow
 def test_envs_lists_mpe():
     out = run_cli("envs")
     for name in ("mpe_spread", "mpe_tag", "mpe_world"):
         assert name in out
 
 
+@pytest.mark.slow
 def test_unknown_env_is_a_clear_error():
     out = subprocess.run(
         [sys.executable, "-m", "dom2_jax", "train", "--env", "nope"], capture_output=True, text=True

@@ -78,6 +78,7 @@ def test_exported_preset_files_equal_the_presets():
         assert from_dict(json.loads(text)) == preset(rel.parent.name, *rel.stem.split("-", 1))
 
 
+@pytest.mark.slow
 def test_cli_refuses_config_conflicts_and_missing_files(tmp_path):
     cli = [sys.executable, "-m", "dom2_jax", "train"]
     path = export.ROOT / "cpu" / "mpe_spread-expert.json"

@@ -74,6 +74,7 @@ def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_runs_in_batches_equal_runs_side_by_side(program):
     """`over_runs(..., run_batch=k)`: 3 seeds as groups of 2 (a full and a partial group) give
     the vmapped program's results (to float32 rounding), and a bad batch size is refused."""

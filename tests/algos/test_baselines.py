@@ -126,6 +126,7 @@ def test_td3bc_bc_term_pulls_toward_data_actions():
     assert all(np.all(np.isfinite(np.asarray(v))) for v in metrics.values())
 
 
+@pytest.mark.slow
 def test_cql_lowers_q_off_data_relative_to_data():
     """Data actions at 0.5, reward 1, terminal: CQL's critic ranks the data action above others
     by a clear margin, and by more than the same critic trained without CQL (alpha 0)."""
@@ -182,6 +183,7 @@ def test_omar_search_beats_the_actor_on_a_quadratic(update):
 
 
 # ----- the one trainer --------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", ALGOS)
 def test_trainer_runs_each_baseline(algo, spread, tiny_dataset):
     """Tiny preset, one compiled chunk vmapped over 2 seeds: params move, all finite."""

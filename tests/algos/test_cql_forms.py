@@ -140,6 +140,7 @@ def tiny_batch(size: int):
 @pytest.mark.parametrize(
     ("algo", "make"), [("dom2", make_dom2), ("macql", make_macql), ("omar", make_omar)]
 )
+@pytest.mark.slow
 def test_one_update_with_the_mujoco_form_is_finite(algo, make):
     """One tiny update with the mixed form (init and update one program): finite, Q on data
     logged, a positive-size CQL penalty per agent."""

@@ -108,6 +108,7 @@ def test_q_term_moves_actions_toward_higher_q():
     assert after > before + 0.3 and after > 0.3, (before, after)
 
 
+@pytest.mark.slow
 def test_denoising_loss_falls_and_samples_are_bimodal():
     """BC only (eta 0): data at -0.6 and +0.6; the samples pile up at both modes, not between.
 

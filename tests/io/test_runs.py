@@ -95,6 +95,7 @@ def test_load_run__errors_name_the_path(tmp_path, run):
         load_run(run.run_dir, step=3)
 
 
+@pytest.mark.slow
 def test_eval_cli__writes_json_and_prints_a_table(run_dir, tmp_path):
     out = eval_cli(str(run_dir), "--episodes", "2", "--candidates", "1", "4")  # compiled above
     assert out.returncode == 0, out.stderr
