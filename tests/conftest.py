@@ -39,3 +39,12 @@ def tiny_traj(spread):
 @pytest.fixture(scope="session")
 def tiny_dataset(tiny_traj):
     return to_dataset(tiny_traj)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_file(tmp_path_factory, tiny_dataset):
+    """`tiny_dataset` as a dataset file (mpe_spread, random level); copy it before changing it."""
+    from dom2_jax.io.dataset_files import write_dataset
+
+    path = tmp_path_factory.mktemp("tiny-data") / "tiny.npz"
+    return write_dataset(path, tiny_dataset, {"env": "mpe_spread", "level": "random", "seed": 0})

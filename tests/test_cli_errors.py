@@ -1,0 +1,181 @@
+"""Expected errors through the real CLI: one line, `dom2-jax: error: <message>`, exit status 2.
+
+Each bad file is made with numpy from the tiny valid dataset file (`tiny_dataset_file`); every
+command fails before compiling anything, so each subprocess costs about its imports.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dom2_jax.assets import array_checksum
+
+TRAIN = ("train", "--preset", "tiny", "--level", "random")
+
+
+def cli(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m dom2_jax ARGS`; with `code`, that Python first, then `cli.main(ARGS)`."""
+    head = ["-m", "dom2_jax"] if code is None else ["-c", code]
+    return subprocess.run(
+        [sys.executable, *head, *args], capture_output=True, text=True, timeout=180
+    )
+
+
+def error_line(out: subprocess.CompletedProcess, *fragments: str) -> str:
+    """The single stderr line of an expected error; checks exit status 2 and the fragments."""
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2, out.stderr[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("dom2-jax: error: "), out.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def rewrite(src, dst, change, keep_checksum: bool = False):
+    """Copy the dataset file `src` to `dst` with `change(arrays)` applied; the stored checksum
+    is recomputed (a consistent file that other checks must refuse) unless `keep_checksum`."""
+    with np.load(src, allow_pickle=False) as npz:
+        arrays = {k: npz[k].copy() for k in npz.files}
+    meta = json.loads(str(arrays.pop("metadata")))
+    arrays = change(arrays) or arrays
+    if not keep_checksum:
+        meta["checksum"] = array_checksum(arrays)
+    np.savez_compressed(dst, **arrays, metadata=np.array(json.dumps(meta)))
+    return dst
+
+
+def train_on(path, tmp_path, *extra: str) -> subprocess.CompletedProcess:
+    return cli(*TRAIN, "--dataset", str(path), "--run-dir", str(tmp_path / "run"), *extra)
+
+
+def test_truncated_dataset_file(tmp_path, tiny_dataset_file):
+    bad = tmp_path / "truncated.npz"
+    data = tiny_dataset_file.read_bytes()
+    bad.write_bytes(data[: len(data) // 2])
+    error_line(train_on(bad, tmp_path), str(bad), "truncated or corrupt")
+
+
+def test_wrong_agent_count(tmp_path, tiny_dataset_file):
+    def two_agents(arrays):
+        return {k: v[:, :2] if v.ndim >= 2 and v.shape[1] == 3 else v for k, v in arrays.items()}
+
+    bad = rewrite(tiny_dataset_file, tmp_path / "agents.npz", two_agents)
+    error_line(train_on(bad, tmp_path), str(bad), "'obs'", "3")
+
+
+def test_nan_in_a_field(tmp_path, tiny_dataset_file):
+    def nan_reward(arrays):
+        arrays["rewards"][7, 1] = np.nan
+
+    bad = rewrite(tiny_dataset_file, tmp_path / "nan.npz", nan_reward)
+    error_line(train_on(bad, tmp_path), str(bad), "'rewards'")
+
+
+def test_checksum_mismatch(tmp_path, tiny_dataset_file):
+    def nudge(arrays):
+        arrays["rewards"][0, 0] += 1.0
+
+    bad = rewrite(tiny_dataset_file, tmp_path / "edited.npz", nudge, keep_checksum=True)
+    error_line(train_on(bad, tmp_path), str(bad), "'checksum'", "regenerate")
+
+
+def test_missing_explicit_dataset_is_not_generated(tmp_path):
+    missing = tmp_path / "absent.npz"
+    line = error_line(train_on(missing, tmp_path), str(missing), "no such file")
+    assert f"python -m dom2_jax data --env mpe_spread --level random --out {missing}" in line
+    assert not missing.exists()
+
+
+def test_unknown_config_field(tmp_path):
+    from dom2_jax.config import preset, to_dict
+
+    bad = tmp_path / "bad.json"
+    record = to_dict(preset("tiny"))
+    record["train"]["n_seedz"] = 2
+    bad.write_text(json.dumps(record))
+    error_line(cli("train", "--config", str(bad)), str(bad), "n_seedz")
+    error_line(
+        cli("behaviour", "--env", "mpe_spread", "--set", "learning_rat=0.1"),
+        "--set",
+        "learning_rat",
+    )
+
+
+def test_unknown_name_and_bad_value():
+    error_line(cli("train", "--env", "nope"), "--env", "invalid choice", "mpe_spread")
+    error_line(cli(*TRAIN, "--batch-size", "0"), "batch_size")
+
+
+def checkpoint(run_dir, record):
+    """A checkpoint at update 4 of a stand-in state, with `record` as its JSON record."""
+    import jax
+    from flax import struct
+
+    from dom2_jax.io.checkpoint import Checkpointer
+
+    @struct.dataclass
+    class State:
+        key: jax.Array
+        w: jax.Array
+
+    ckpt = Checkpointer(run_dir)
+    ckpt.save(4, State(key=jax.random.key(0), w=np.zeros(3, np.float32)), record)
+    ckpt.close()
+
+
+def test_resume_mismatch_and_existing_run_dir(tmp_path, tiny_dataset_file):
+    checkpoint(tmp_path / "run", {"config": {"other": 1}, "dataset_checksum": "x"})
+    run = str(tmp_path / "run")
+    error_line(train_on(tiny_dataset_file, tmp_path, "--resume"), run, "cannot resume", "config")
+    error_line(train_on(tiny_dataset_file, tmp_path), run, "already holds checkpoints", "--resume")
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    missing = str(tmp_path / "absent.npz")
+    for args in (
+        ("--debug", *TRAIN, "--dataset", missing),
+        (*TRAIN, "--dataset", missing, "--debug"),
+    ):
+        out = cli(*args)
+        assert out.returncode != 0 and "Traceback" in out.stderr, out.stderr[-3000:]
+        assert "UserError" in out.stderr and "dom2-jax: error:" not in out.stderr
+
+
+def test_missing_ogmarl_extra_names_it(tmp_path, tiny_dataset_file):
+    hide = "import sys; sys.modules['flashbax'] = None; from dom2_jax.cli import main; "
+    code = hide + "raise SystemExit(main(sys.argv[1:]))"
+    vault = str(tmp_path / "vaults" / "mpe_spread" / "v1")
+    out = cli("data", "export", str(tiny_dataset_file), "--ogmarl", vault, code=code)
+    error_line(out, "flashbax", "pip install 'dom2-jax[ogmarl]'")
+
+
+def test_known_library_noise_is_filtered_and_the_rest_kept():
+    """brax's maintenance warning, mujoco.mjx's warp prints and MuJoCo's settotalmass warning
+    are dropped where they are emitted; another warning still shows."""
+    pytest.importorskip("brax")
+    code = """
+import warnings
+from dom2_jax.io import console
+console.quiet_library_noise()
+import brax.envs  # mujoco.mjx prints 'Failed to import warp' unless warp is installed
+import mujoco
+from brax.io import mjcf
+xml = ('<mujoco><compiler settotalmass="3"/><worldbody><body><freejoint/><geom size=".1"/>'
+       '</body></worldbody></mujoco>')
+mjcf.loads(xml)  # brax's UserWarning and MuJoCo's settotalmass warning
+console._mujoco_warning("another MuJoCo warning")
+warnings.warn("another user warning")
+print("done")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    both = out.stdout + out.stderr
+    for noise in ("Failed to import", "not actively being maintained", "settotalmass"):
+        assert noise not in both, both
+    assert "WARNING: another MuJoCo warning" in out.stderr and "another user warning" in both
+    assert out.stdout.strip() == "done"
