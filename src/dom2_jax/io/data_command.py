@@ -162,48 +162,50 @@ def describe(path: Path) -> tuple[list[str], bool]:
         schema = f"INVALID: {err.field or 'file'}: {err.problem}"
     env = meta.get("env")
     obs, acts = arrays.get("obs"), arrays.get("actions")
-    shape = f"obs {list(obs.shape)}, actions {list(acts.shape)}" if obs is not None else "?"
+    shapes = f"obs {list(obs.shape)}, actions {list(acts.shape)}" if obs is not None else "?"
     policy = meta.get("behaviour_policy")
-    source = meta.get("source", {}).get("format") if isinstance(meta.get("source"), dict) else None
+    policy = policy.get("id") if isinstance(policy, dict) else policy
+    source = meta.get("source")
+    source = source.get("format") if isinstance(source, dict) else "generated"
     lines = [
         f"{path}",
-        f"  format    {meta.get('format')} v{meta.get('format_version')}, written by dom2-jax "
-        f"{meta.get('package_version')} on {meta.get('created')}",
-        f"  env       {env}, level {meta.get('level')}, seed {meta.get('seed')}",
-        f"  source    {source or 'generated'}; behaviour policy "
-        f"{policy.get('id') if isinstance(policy, dict) else policy}",
-        f"  size      {meta.get('n_transitions')} transitions, {meta.get('n_episodes')} episodes,"
-        f" {meta.get('n_agents')} agents; {shape}; {path.stat().st_size / 1e6:.2f} MB on disk",
-        f"  returns   {return_line(env, arrays, schema == 'valid')}",
+        f"  format    {meta.get('format')} v{meta.get('format_version')}, dom2-jax "
+        f"{meta.get('package_version')}, created {meta.get('created')}",
+        f"  dataset   {env}, level {meta.get('level')}, seed {meta.get('seed')}; {source}"
+        + (f" (behaviour policy: {policy})" if policy else ""),
+        f"  size      {meta.get('n_transitions')} transitions, {meta.get('n_episodes')} episodes, "
+        f"{meta.get('n_agents')} agents; {shapes}; {path.stat().st_size / 1e6:.2f} MB",
+        *return_lines(env, arrays, schema == "valid"),
         "  checksum  "
         + (
             f"valid (sha256 {actual[:16]}...)"
             if checksum_ok
-            else f"MISMATCH: arrays hash to {actual[:16]}..., metadata says {str(stored)[:16]}..."
-            " (the file was modified or damaged; regenerate it)"
+            else f"MISMATCH: the arrays hash to {actual[:16]}..., the metadata says "
+            f"{str(stored)[:16]}... (modified or damaged: regenerate it)"
         ),
         f"  schema    {schema}",
     ]
     return lines, checksum_ok and schema == "valid"
 
 
-def return_line(env: str | None, arrays: dict[str, np.ndarray], valid: bool) -> str:
-    """Episode-return statistics, aggregated over agents as the env does (else summed)."""
+def return_lines(env: str | None, arrays: dict[str, np.ndarray], valid: bool) -> list[str]:
+    """Episode-return statistics, aggregated over agents as the env does (else summed), and the
+    OMAR-normalised score of their mean where the env has OMAR's reference returns."""
     returns = arrays.get("episode_returns")
     if returns is None and valid:
         returns = episode_returns(Dataset.from_arrays(arrays))
     if returns is None or len(returns) == 0:
-        return "unknown (no episode_returns and no valid arrays)"
+        return ["  returns   unknown (no episode_returns array and the arrays are invalid)"]
     known = env in registered_names()
     how = reference_returns.return_aggregation(env) if known else "sum"
     team = np.asarray(
         reference_returns.team_return(env, returns) if known else returns.sum(-1), np.float64
     )
-    line = (
-        f"per episode ({how} over agents) mean {team.mean():.2f} +- {team.std():.2f}, "
-        f"min {team.min():.2f}, max {team.max():.2f}"
-    )
+    lines = [
+        f"  returns   per episode ({how} over agents): {team.mean():.2f} +- {team.std():.2f} "
+        f"(min {team.min():.2f}, max {team.max():.2f})"
+    ]
     if env in reference_returns.OMAR:
         score = float(reference_returns.normalized_score(env, team.mean()))
-        line += f"; OMAR-normalised score of the mean {score:.1f}"
-    return line
+        lines.append(f"  score     {score:.1f} (OMAR-normalised, of the mean return)")
+    return lines
