@@ -16,6 +16,7 @@ def ok(out) -> str:
     return out.stdout
 
 
+@pytest.mark.slow
 def test_import_omar_then_info(tmp_path, tiny_dataset):
     folder = write_omar(tmp_path / "omar", tiny_dataset)
     out = tmp_path / "spread-expert.npz"
@@ -36,6 +37,7 @@ def test_import_omar_then_info(tmp_path, tiny_dataset):
     assert info.splitlines()[1:] == text.splitlines()[2:], (info, text)
 
 
+@pytest.mark.slow
 def test_import_is_checked_against_the_env(tmp_path, tiny_dataset):
     folder = write_omar(tmp_path / "omar", tiny_dataset)
     out = tmp_path / "tag.npz"
@@ -44,6 +46,7 @@ def test_import_is_checked_against_the_env(tmp_path, tiny_dataset):
     assert not out.exists()  # refused: no unusable file is left behind
 
 
+@pytest.mark.slow
 def test_info_reports_damage(tmp_path, tiny_dataset_file):
     text = ok(cli("data", "info", str(tiny_dataset_file)))
     assert "level random" in text and "checksum  valid" in text and "score" in text
@@ -67,6 +70,7 @@ def test_info_reports_damage(tmp_path, tiny_dataset_file):
     error_line(cli("data", "info", str(truncated)), str(truncated))
 
 
+@pytest.mark.slow
 def test_ogmarl_export_then_import(tmp_path, tiny_dataset_file):
     pytest.importorskip("flashbax", reason="og-marl vaults need the ogmarl extra")
     vault = tmp_path / "vaults" / "mpe_spread" / "v1"
@@ -86,6 +90,7 @@ def test_ogmarl_export_then_import(tmp_path, tiny_dataset_file):
         np.testing.assert_array_equal(getattr(imported, field), getattr(original, field))
 
 
+@pytest.mark.slow
 def test_data_actions_name_their_missing_arguments(tmp_path):
     error_line(cli("data", "import", "--out", str(tmp_path / "x.npz")), "--omar DIR or --ogmarl")
     error_line(cli("data", "info"), "data info: FILE is required")

@@ -53,6 +53,7 @@ def train_on(path, tmp_path, *extra: str) -> subprocess.CompletedProcess:
     return cli(*TRAIN, "--dataset", str(path), "--run-dir", str(tmp_path / "run"), *extra)
 
 
+@pytest.mark.slow
 def test_truncated_dataset_file(tmp_path, tiny_dataset_file):
     bad = tmp_path / "truncated.npz"
     data = tiny_dataset_file.read_bytes()
@@ -60,6 +61,7 @@ def test_truncated_dataset_file(tmp_path, tiny_dataset_file):
     error_line(train_on(bad, tmp_path), str(bad), "truncated or corrupt")
 
 
+@pytest.mark.slow
 def test_wrong_agent_count(tmp_path, tiny_dataset_file):
     def two_agents(arrays):
         return {k: v[:, :2] if v.ndim >= 2 and v.shape[1] == 3 else v for k, v in arrays.items()}
@@ -68,6 +70,7 @@ def test_wrong_agent_count(tmp_path, tiny_dataset_file):
     error_line(train_on(bad, tmp_path), str(bad), "'obs'", "3")
 
 
+@pytest.mark.slow
 def test_nan_in_a_field(tmp_path, tiny_dataset_file):
     def nan_reward(arrays):
         arrays["rewards"][7, 1] = np.nan
@@ -76,6 +79,7 @@ def test_nan_in_a_field(tmp_path, tiny_dataset_file):
     error_line(train_on(bad, tmp_path), str(bad), "'rewards'")
 
 
+@pytest.mark.slow
 def test_checksum_mismatch(tmp_path, tiny_dataset_file):
     def nudge(arrays):
         arrays["rewards"][0, 0] += 1.0
@@ -84,6 +88,7 @@ def test_checksum_mismatch(tmp_path, tiny_dataset_file):
     error_line(train_on(bad, tmp_path), str(bad), "'checksum'", "regenerate")
 
 
+@pytest.mark.slow
 def test_missing_explicit_dataset_is_not_generated(tmp_path):
     missing = tmp_path / "absent.npz"
     line = error_line(train_on(missing, tmp_path), str(missing), "no such file")
@@ -91,6 +96,7 @@ def test_missing_explicit_dataset_is_not_generated(tmp_path):
     assert not missing.exists()
 
 
+@pytest.mark.slow
 def test_unknown_config_field(tmp_path):
     from dom2_jax.config import preset, to_dict
 
@@ -106,6 +112,7 @@ def test_unknown_config_field(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_unknown_name_and_bad_value():
     error_line(cli("train", "--env", "nope"), "--env", "invalid choice", "mpe_spread")
     error_line(cli(*TRAIN, "--batch-size", "0"), "batch_size")
@@ -128,6 +135,7 @@ def checkpoint(run_dir, record):
     ckpt.close()
 
 
+@pytest.mark.slow
 def test_resume_mismatch_and_existing_run_dir(tmp_path, tiny_dataset_file):
     checkpoint(tmp_path / "run", {"config": {"other": 1}, "dataset_checksum": "x"})
     run = str(tmp_path / "run")
@@ -135,6 +143,7 @@ def test_resume_mismatch_and_existing_run_dir(tmp_path, tiny_dataset_file):
     error_line(train_on(tiny_dataset_file, tmp_path), run, "already holds checkpoints", "--resume")
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(tmp_path):
     missing = str(tmp_path / "absent.npz")
     for args in (
@@ -146,6 +155,7 @@ def test_debug_shows_the_traceback(tmp_path):
         assert "UserError" in out.stderr and "dom2-jax: error:" not in out.stderr
 
 
+@pytest.mark.slow
 def test_missing_ogmarl_extra_names_it(tmp_path, tiny_dataset_file):
     hide = "import sys; sys.modules['flashbax'] = None; from dom2_jax.cli import main; "
     code = hide + "raise SystemExit(main(sys.argv[1:]))"
@@ -154,6 +164,7 @@ def test_missing_ogmarl_extra_names_it(tmp_path, tiny_dataset_file):
     error_line(out, "flashbax", "pip install 'dom2-jax[ogmarl]'")
 
 
+@pytest.mark.slow
 def test_known_library_noise_is_filtered_and_the_rest_kept():
     """brax's maintenance warning, mujoco.mjx's warp prints and MuJoCo's settotalmass warning
     are dropped where they are emitted; another warning still shows."""
