@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dom2_jax.algos.core import AgentBatch as JaxBatch
 from dom2_jax.algos import dom2
+from dom2_jax.algos.core import AgentBatch as JaxBatch
 from dom2_jax.algos.core import AgentSpec, update_keys
 from dom2_jax.algos.dom2 import N_CRITICS, LossWeights, make_dom2
 from dom2_jax.config import DiffusionConfig, DOM2Config

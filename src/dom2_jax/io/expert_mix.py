@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dom2_jax.algos.online import joint_actions
+from dom2_jax.algos.online import explore, joint_actions
 from dom2_jax.data import reference_returns
 from dom2_jax.data.dataset import Dataset, episode_returns
 from dom2_jax.io.collection import collect_dataset
@@ -97,7 +97,7 @@ def make_convention_rollout(env, params):
             mu = weight * joint_actions(actors[0], obs, mask) + (1.0 - weight) * joint_actions(
                 actors[1], obs, mask
             )
-            actions = jnp.clip(mu + noise_std * jax.random.normal(act_key, mu.shape), -1, 1) * mask
+            actions = explore(act_key, mu, noise_std) * mask
             obs, state, rewards, _, _ = env.step(env_key, state, actions, params)
             return (obs, state), rewards
 
