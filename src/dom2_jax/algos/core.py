@@ -6,6 +6,10 @@ None for its config's values); `update(state, batch, key) -> (state, metrics)`;
 `best_of(state, obs, key, k) -> actions`, evaluation by the best of k sampled actions (stochastic
 policies only). The trainer composes them (scan over updates, vmap over seeds); an algorithm never
 jits or loops itself.
+
+Every offline algorithm builds that triple with `independent_learners` from what one agent does
+(its `init`, `update` and `act`): the agent vmap, the key splitting, the step counter and the
+state type (`LearnerState`) are written here once.
 """
 
 from __future__ import annotations
