@@ -16,7 +16,9 @@ OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
 if [[ $SMOKE == 1 ]]; then
     PY=${PY:-.venv/bin/python}
-    THROUGHPUT=(--presets cpu --seeds 1 --reps 1 --seconds 0.2 --batch-sizes "" --memory-presets "")
+    # the tiny network preset and a small matmul ceiling: the same steps, less CPU
+    THROUGHPUT=(--presets tiny --seeds 1 --reps 1 --seconds 0.2 --batch-sizes "" --memory-presets ""
+        --matmul-n 256)
     CHECK=(--smoke)
     if [[ -n "${GPU_CHECK_DATASET:-}" ]]; then CHECK+=(--dataset "$GPU_CHECK_DATASET"); fi
 else

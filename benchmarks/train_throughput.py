@@ -64,8 +64,9 @@ JAX_UPDATES = {("cpu", 1): 30, ("cpu", 8): 6, ("paper", 1): 4, ("paper", 8): 1}
 
 
 def measure_case(
-    name, seeds, arrays, reps, seconds, device, updates=None, batch=None, run_batch=None
-):
+    name, seeds, arrays, reps, seconds, device, updates=None, batch=None, run_batch=None,
+    matmul_n=None,
+):  # fmt: skip
     import jax
 
     updates = updates or JAX_UPDATES.get((name, seeds), 10)
@@ -83,7 +84,7 @@ def measure_case(
     for _ in range(reps):  # interleaved A/B, and the matmul ceiling under the same load
         ours.append(updates * seeds / timed(lambda: jax.block_until_ready(compiled(*args))))
         theirs.append(torch_updates * seeds / timed(lambda: torch_run.run(torch_updates)))
-        ceilings.append(jax_matmul_gflops(repeats=3)[0])
+        ceilings.append(jax_matmul_gflops(matmul_n, repeats=3)[0])
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:  # cross-check of update_flops
@@ -128,6 +129,9 @@ def main() -> None:
         "--memory-presets", default="paper", help="presets whose rows get memory probes ('' none)"
     )
     parser.add_argument("--plot", help="PNG path (default: plots/ beside --write)")
+    parser.add_argument(
+        "--matmul-n", type=int, help="matmul ceiling size (default 2048 on CPU, 8192 on GPU)"
+    )
     parser.add_argument("--probe", choices=["jax", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--preset", help=argparse.SUPPRESS)
     parser.add_argument("--updates", type=int, help=argparse.SUPPRESS)
@@ -153,12 +157,14 @@ def main() -> None:
     try:
         data_path = os.path.join(tmp, "data.npz")
         arrays = random_dataset(data_path)
-        ceiling, n = jax_matmul_gflops()  # at the start; each row measures its own too
+        ceiling, n = jax_matmul_gflops(args.matmul_n)  # at the start; each row measures its own too
         torch_ceiling = torch_matmul_gflops(n, device)
         results = []
         for name in args.presets.split(","):
             for seeds in (int(s) for s in args.seeds.split(",")):
-                r = measure_case(name, seeds, arrays, args.reps, args.seconds, device)
+                r = measure_case(
+                    name, seeds, arrays, args.reps, args.seconds, device, matmul_n=args.matmul_n
+                )
                 results.append(r)
                 print(
                     f"{name} x{seeds}: dom2-jax {fmt_rate(r['ours'])}, PyTorch "
@@ -171,8 +177,9 @@ def main() -> None:
             if name not in args.presets.split(","):
                 continue
             r = measure_case(
-                name, int(seeds), arrays, args.reps, args.seconds, device, run_batch=int(group)
-            )
+                name, int(seeds), arrays, args.reps, args.seconds, device,
+                run_batch=int(group), matmul_n=args.matmul_n,
+            )  # fmt: skip
             grouped.append(r)
             print(
                 f"{name} x{seeds} in groups of {group}: dom2-jax {fmt_rate(r['ours'])}, PyTorch "
@@ -183,8 +190,9 @@ def main() -> None:
         for batch in (int(b) for b in args.batch_sizes.split(",") if b):
             updates = max(2, JAX_UPDATES.get((args.batch_preset, 1), 10) * 256 // batch)
             r = measure_case(
-                args.batch_preset, 1, arrays, args.reps, args.seconds, device, updates, batch
-            )
+                args.batch_preset, 1, arrays, args.reps, args.seconds, device, updates, batch,
+                matmul_n=args.matmul_n,
+            )  # fmt: skip
             sweep.append(r)
             print(
                 f"{args.batch_preset} batch {batch}: dom2-jax {fmt_rate(r['ours'])}, PyTorch "
