@@ -23,6 +23,15 @@ from dom2_jax.io.training import NonFiniteError, run_training
 from dom2_jax.train import make_train, make_train_data, over_runs, seed_keys
 
 TINY = preset("tiny", level="random")
+RUN = preset("tiny", level="random", n_seeds=2, eval_every=2, eval_candidates=(1, 3))
+"""The DOM2 config of the in-process tests and the CLI kill/resume run: one compiled chunk program
+(per run count), shared through the compilation cache (an evaluation every 2 updates, with 1 and
+best-of-3 candidates: the learning curve's columns)."""
+OFF = dataclasses.replace(RUN, reweight=dataclasses.replace(RUN.reweight, enabled=False))
+"""`RUN` without reweighting (another sampling-CDF shape, so a second program)."""
+BC4 = preset("tiny", level="random", algo="bc", n_seeds=4)
+"""The sharding tests' config: what they check is the host loop's placement of the seed axis,
+not an algorithm, so the cheapest to compile (DOM2's sharding-free paths are tested above)."""
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +43,18 @@ def dataset_file(tmp_path_factory, tiny_dataset):
 @pytest.fixture(scope="module")
 def program(spread, tiny_dataset):
     env, params = spread
-    fns = make_train(TINY, env, params)
-    data = make_train_data(tiny_dataset, "mpe_spread", TINY)
-    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))
+    fns = make_train(RUN, env, params)
+    data = make_train_data(tiny_dataset, "mpe_spread", RUN)
+    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))  # = run_training's program
     return fns, data, chunk
+
+
+@pytest.fixture(scope="module")
+def bc_reference(tmp_path_factory, dataset_file):
+    """`BC4` trained in this process on one device: the sharded runs' reference."""
+    run_dir = tmp_path_factory.mktemp("bc-reference") / "run"
+    run_training(BC4, dataset_file, run_dir, progress=False)
+    return run_dir
 
 
 def leaves(tree):
@@ -56,19 +73,23 @@ def test_seeds_differ_and_match_a_single_seed_run(program):
     alone, _ = chunk(jax.vmap(fns.init)(seed_keys(0, 2)[1:]), data)  # seed 1 by itself
     for x, y in zip(leaves(a1), leaves(alone.algo.agents.actor), strict=True):
         np.testing.assert_allclose(x, y[0], rtol=1e-5, atol=1e-6)
-    assert out.eval_returns.shape == (2, 1, 1, 2, 3)  # seeds, evals, candidates, episodes, agents
+    assert out.eval_returns.shape == (2, 2, 2, 2, 3)  # seeds, evals, candidates, episodes, agents
 
 
-def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
+def test_results_do_not_depend_on_chunking(program, spread, tiny_dataset):
     env, params = spread
-    one = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, chunk_updates=8))
+    one = dataclasses.replace(RUN, train=dataclasses.replace(RUN.train, chunk_updates=8))
     results = []
-    for config in (TINY, one):
-        fns = make_train(config, env, params)
-        data = make_train_data(tiny_dataset, "mpe_spread", config)
-        state = fns.init(jax.random.key(0))
+    for config in (RUN, one):
+        if config is RUN:  # 4-update chunks: the shared program
+            fns, data, chunk = program
+        else:
+            fns = make_train(config, env, params)
+            data = make_train_data(tiny_dataset, "mpe_spread", config)
+            chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))
+        state = jax.vmap(fns.init)(jax.random.key(0)[None])
         for _ in range(config.train.n_chunks):
-            state, _ = jax.jit(fns.train_chunk)(state, data)
+            state, _ = chunk(state, data)
         results.append(leaves(state.algo))
     for x, y in zip(*results, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
@@ -77,10 +98,16 @@ def test_results_do_not_depend_on_chunking(spread, tiny_dataset):
 @pytest.mark.slow
 def test_runs_in_batches_equal_runs_side_by_side(program):
     """`over_runs(..., run_batch=k)`: 3 seeds as groups of 2 (a full and a partial group) give
-    the vmapped program's results (to float32 rounding), and a bad batch size is refused."""
+    the vmapped runs' results (to float32 rounding), and a bad batch size is refused.
+
+    The vmapped side: seeds 0-1 and seed 2 by the shared 2- and 1-run programs (a seed's results
+    do not depend on the seeds beside it: test_seeds_differ_and_match_a_single_seed_run)."""
     fns, data, chunk = program
     states = jax.vmap(fns.init)(seed_keys(0, 3))
-    together, out_together = chunk(states, data)
+    parts = [
+        chunk(jax.tree.map(lambda x, a=a, b=b: x[a:b], states), data) for a, b in ((0, 2), (2, 3))
+    ]
+    together, out_together = jax.tree.map(lambda *xs: jnp.concatenate(xs), *parts)
     grouped, out_grouped = jax.jit(over_runs(fns.train_chunk, 2))(states, data)
     for x, y in zip(leaves(together.algo), leaves(grouped.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
@@ -93,12 +120,12 @@ def test_train_in_one_program_equals_chunks(program):
     fns, data, chunk = program
     states = jax.vmap(fns.init)(seed_keys(0, 1))
     by_chunk = states
-    for _ in range(TINY.train.n_chunks):
+    for _ in range(RUN.train.n_chunks):
         by_chunk, _ = chunk(by_chunk, data)
     whole, outs = jax.jit(jax.vmap(fns.train, in_axes=(0, None)))(states, data)
     for x, y in zip(leaves(by_chunk.algo), leaves(whole.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
-    assert outs.eval_returns.shape == (1, TINY.train.n_chunks, 1, 1, 2, 3)
+    assert outs.eval_returns.shape == (1, RUN.train.n_chunks, 2, 2, 2, 3)
 
 
 def restored(run_dir, config, spread):
@@ -113,8 +140,7 @@ def restored(run_dir, config, spread):
 
 def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
     """Also the learning curve: an evaluation every 2 updates, with 1 and best-of-3 candidates."""
-    train = dataclasses.replace(TINY.train, n_seeds=2, eval_every=2, eval_candidates=(1, 3))
-    config = dataclasses.replace(TINY, train=train)
+    config = RUN  # n_seeds=2, eval_every=2, eval_candidates=(1, 3)
     run_training(config, dataset_file, tmp_path / "a", progress=False)
     run_training(config, dataset_file, tmp_path / "b", max_chunks=1, progress=False)
     with pytest.raises(FileExistsError, match="--resume"):
@@ -143,27 +169,20 @@ def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
 
 
 def test_resume_refuses_a_different_config(tmp_path, dataset_file):
-    run_training(TINY, dataset_file, tmp_path / "r", max_chunks=1, progress=False)
-    other = dataclasses.replace(TINY, algo=dataclasses.replace(TINY.algo, eta=2.0))
+    run_training(OFF, dataset_file, tmp_path / "r", max_chunks=1, progress=False)
+    other = dataclasses.replace(OFF, algo=dataclasses.replace(OFF.algo, eta=2.0))
     with pytest.raises(ValueError, match="config differs"):
         run_training(other, dataset_file, tmp_path / "r", resume=True, progress=False)
 
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, spread):
-    """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run."""
-    args = [
-        "--level",
-        "random",
-        "--preset",
-        "tiny",
-        "--updates",
-        "160",
-        "--chunk",
-        "4",
-        "--dataset",
-        str(dataset_file),
-    ]
+    """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run.
+
+    `RUN` (its chunk program compiled in this session already), 80 updates."""
+    args = ["--level", "random", "--preset", "tiny", "--updates", "80", "--chunk", "4"]
+    args += ["--seeds", "2", "--eval-every", "2", "--eval-candidates", "1", "3"]
+    args += ["--dataset", str(dataset_file)]
     cli = [sys.executable, "-m", "dom2_jax", "train"]
     victim = subprocess.Popen(
         cli + args + ["--run-dir", str(tmp_path / "killed")],
@@ -178,19 +197,21 @@ def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, sprea
         time.sleep(0.05)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
-    config = preset("tiny", level="random", n_updates=160, chunk_updates=4)
+    config = dataclasses.replace(RUN, train=dataclasses.replace(RUN.train, n_updates=80))
     ckpt = Checkpointer(tmp_path / "killed")
     killed_at = ckpt.latest_step()
     ckpt.close()
-    assert killed_at is not None and killed_at < 160, "the run must be killed mid-way"
-    for run_dir, extra in (("killed", ["--resume"]), ("whole", [])):
-        out = subprocess.run(
-            cli + args + ["--run-dir", str(tmp_path / run_dir)] + extra,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert out.returncode == 0, out.stderr[-2000:]
+    assert killed_at is not None and killed_at < 80, "the run must be killed mid-way"
+    out = subprocess.run(
+        cli + args + ["--run-dir", str(tmp_path / "killed"), "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    saved = json.loads((tmp_path / "killed" / "config.json").read_text())["config"]
+    assert from_dict(saved) == config
+    run_training(config, dataset_file, tmp_path / "whole", progress=False)  # the unbroken run
     for x, y in zip(
         leaves(restored(tmp_path / "killed", config, spread)),
         leaves(restored(tmp_path / "whole", config, spread)),
@@ -208,17 +229,18 @@ def test_non_finite_loss_stops_naming_step_and_checkpoint(tmp_path, tiny_dataset
         tmp_path / "huge.npz", Dataset.from_arrays(arrays), {"env": "mpe_spread", "level": "random"}
     )
     with pytest.raises(NonFiniteError, match=r"update \d+"):
-        run_training(TINY, path, tmp_path / "nan", progress=False)
+        run_training(RUN, path, tmp_path / "nan", progress=False)
 
 
 @pytest.mark.slow
-def test_sharded_over_four_host_devices(tmp_path, dataset_file):
+def test_sharded_over_four_host_devices(tmp_path, dataset_file, spread, bc_reference):
+    """4 seeds, one per device; the parameters match the one-device run's."""
     code = f"""
 import jax, numpy as np
 from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.io.training import run_training
 assert jax.device_count() == 4
-config = preset("tiny", level="random", n_seeds=4)
+config = preset("tiny", level="random", algo="bc", n_seeds=4)
 s = run_training(config, {str(dataset_file)!r}, {str(tmp_path / "sharded")!r}, progress=False)
 print("OK", s["final"]["eval_return"])
 """
@@ -228,6 +250,9 @@ print("OK", s["final"]["eval_return"])
     )
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-2000:]
     assert jnp.asarray(0).size == 1
+    a, b = restored(tmp_path / "sharded", BC4, spread), restored(bc_reference, BC4, spread)
+    for x, y in zip(leaves(a.algo), leaves(b.algo), strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 
 
 def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset):
@@ -239,7 +264,7 @@ def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset)
     key = seed_keys(0, 1)[0]
     weights = LossWeights(eta=jnp.array([0.5, 2.0]), cql_alpha=jnp.array([1.0, 0.25]))
     swept, _ = chunk(jax.vmap(fns.init)(jnp.stack([key, key]), weights), data)
-    other = dataclasses.replace(TINY, algo=dataclasses.replace(TINY.algo, eta=2.0, cql_alpha=0.25))
+    other = dataclasses.replace(RUN, algo=dataclasses.replace(RUN.algo, eta=2.0, cql_alpha=0.25))
     fns2 = make_train(other, env, params)
     alone, _ = jax.jit(jax.vmap(fns2.train_chunk, in_axes=(0, None)))(
         jax.vmap(fns2.init)(key[None]), data
@@ -253,9 +278,10 @@ def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset)
 def test_cli_config_file_and_reweight_flag(tmp_path, dataset_file):
     """`--config` trains the file's config; `--reweight off` is recorded in the summary."""
     config_path = tmp_path / "tiny.json"
-    config_path.write_text(json.dumps(to_dict(TINY)))
+    config_path.write_text(json.dumps(to_dict(RUN)))  # reweighting on; the flag turns it off
     run_dir = tmp_path / "run"
     cli = [sys.executable, "-m", "dom2_jax", "train", "--config", str(config_path)]
+    cli += ["--seeds", "2"]  # --seeds (default 1) overrides the file's n_seeds
     out = subprocess.run(
         cli + ["--reweight", "off", "--dataset", str(dataset_file), "--run-dir", str(run_dir)],
         capture_output=True,
@@ -266,14 +292,14 @@ def test_cli_config_file_and_reweight_flag(tmp_path, dataset_file):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["algo"] == "dom2" and summary["reweight"] is False and summary["finished"]
     saved = json.loads((run_dir / "config.json").read_text())["config"]
-    assert from_dict(saved) == dataclasses.replace(
-        TINY, reweight=dataclasses.replace(TINY.reweight, enabled=False)
-    )
+    assert from_dict(saved) == OFF  # whose program test_resume_refuses_a_different_config compiled
 
 
 @pytest.mark.slow
-def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, spread):
-    """`--distributed`: 2 processes x 2 CPU devices (gloo) shard 4 seeds; same parameters."""
+def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, spread, bc_reference):
+    """`--distributed`: 2 processes x 2 CPU devices (gloo) shard 4 seeds; same parameters.
+
+    `BC4`: multi-host runs compile afresh in every process (`dom2_jax.__main__`)."""
     with socket.socket() as s:
         s.bind(("localhost", 0))
         port = s.getsockname()[1]
@@ -283,7 +309,8 @@ def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, sprea
         JAX_CPU_COLLECTIVES_IMPLEMENTATION="gloo",
     )
     run_dir = tmp_path / "multihost"
-    common = ["--preset", "tiny", "--level", "random", "--seeds", "4", "--distributed"]
+    common = ["--preset", "tiny", "--level", "random", "--algo", "bc", "--seeds", "4"]
+    common += ["--distributed"]
     common += ["--coordinator", f"localhost:{port}", "--num-processes", "2"]
     common += ["--dataset", str(dataset_file), "--run-dir", str(run_dir)]
     procs = [
@@ -300,9 +327,7 @@ def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, sprea
     for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
     assert "normalised score" in outs[0][0] and "process 1 done" in outs[1][0]
-    config = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, n_seeds=4))
-    run_training(config, dataset_file, tmp_path / "single", progress=False)
-    a, b = restored(run_dir, config, spread), restored(tmp_path / "single", config, spread)
+    a, b = restored(run_dir, BC4, spread), restored(bc_reference, BC4, spread)
     for x, y in zip(leaves(a.algo), leaves(b.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 
