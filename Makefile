@@ -3,6 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 ENV     ?= mpe_spread
 SEED    ?= 0
 SEEDS   ?= 1
@@ -11,16 +12,39 @@ REWEIGHT ?=
 
 .PHONY: install test test-fast lint train data bench experiments fair clean
 
+# --no-compile: pip's bytecode compilation of everything installed (torch, scipy, pandas, ...) was
+# most of the install's time. BYTECODE compiles only what a run imports, once, even where
+# PYTHONDONTWRITEBYTECODE is set (it would make every new process, and the tests start many,
+# compile jax, flax and brax again).
+BYTECODE = PYTHONDONTWRITEBYTECODE= $(BIN)/python -W ignore -c 'import importlib, pkgutil, dom2_jax; \
+	[importlib.import_module(m.name) for m in pkgutil.walk_packages(dom2_jax.__path__, "dom2_jax.")]'
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-compile -e '.[dev]'
+	$(BYTECODE)
 	touch $(STAMP)
+
+# The tests also need the bench extra: PyTorch, for the equivalence test of the DOM2 update with
+# the PyTorch reference (tests/bench), which `make test` must run, not skip. TORCH pins PyTorch's
+# CPU build: pip takes it from a local wheel where there is one (this machine's /opt/wheels);
+# elsewhere add PyTorch's CPU index (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu)
+# or pass TORCH=torch for pip's default (CUDA) build.
+TORCH ?= torch==2.13.0
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install -q --no-compile '$(TORCH)'
+	$(BIN)/python -m pip install -q --no-compile -e '.[dev,bench]'
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -c 'import torch, pytest, xdist'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# One pytest worker per core (pytest-xdist; TEST_WORKERS=1 for one process); a test file stays on
+# one worker, so its module fixtures (shared compiled programs) are built once.
+# DOM2_JAX_REQUIRE_TORCH turns a missing torch into an error, not a skipped equivalence test.
+test: TEST_WORKERS ?= auto
+test: $(TEST_STAMP)
+	DOM2_JAX_REQUIRE_TORCH=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Everything but the tests marked `slow` (pyproject.toml lists what they are); stops at the first failure.
 test-fast: $(STAMP)
@@ -58,10 +82,7 @@ fair: $(STAMP)
 # them) rewrites benchmarks/RESULTS.md and
 # benchmarks/plots/. PyTorch (the reference) is installed first when missing: TORCH pins the CPU
 # build; on a GPU machine pass e.g. TORCH=torch to get pip's default (CUDA) build.
-bench: TORCH ?= torch==2.13.0
-bench: $(STAMP)
-	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install -q '$(TORCH)'
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run_all --write benchmarks/RESULTS.md
 
 clean:

@@ -244,7 +244,10 @@ config = preset("tiny", level="random", algo="bc", n_seeds=4)
 s = run_training(config, {str(dataset_file)!r}, {str(tmp_path / "sharded")!r}, progress=False)
 print("OK", s["final"]["eval_return"])
 """
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(
+        os.environ,
+        XLA_FLAGS=f"--xla_force_host_platform_device_count=4 {os.environ.get('XLA_FLAGS', '')}",
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
     )
@@ -305,7 +308,7 @@ def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, sprea
         port = s.getsockname()[1]
     env = dict(
         os.environ,
-        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        XLA_FLAGS=f"--xla_force_host_platform_device_count=2 {os.environ.get('XLA_FLAGS', '')}",
         JAX_CPU_COLLECTIVES_IMPLEMENTATION="gloo",
     )
     run_dir = tmp_path / "multihost"

@@ -11,8 +11,8 @@ __all__ = ["__version__", "make_env"]
 
 
 def __getattr__(name: str):
-    # Lazy: importing the envs imports jumanji, which starts the XLA backend, and
-    # `python -m dom2_jax --distributed` must call jax.distributed.initialize before that.
+    # Lazy: `python -m dom2_jax --distributed` must call jax.distributed.initialize before
+    # anything starts the XLA backend, and the envs' imports must not be able to.
     if name == "make_env":
         from dom2_jax.envs import make
 

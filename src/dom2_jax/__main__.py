@@ -1,8 +1,8 @@
 """`python -m dom2_jax`: multi-host setup first, then the CLI.
 
-`jax.distributed.initialize` must run before anything touches the XLA backend, and importing
-jumanji (hence `dom2_jax.envs`) already does, so `--distributed` is handled here, before the CLI
-module is imported.
+`jax.distributed.initialize` must run before anything touches the XLA backend, and a module
+that builds an array at import (jumanji does) starts it, so `--distributed` is handled here,
+before the CLI module and its imports.
 """
 
 import argparse

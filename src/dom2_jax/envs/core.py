@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
-from jumanji import specs
+
+if TYPE_CHECKING:
+    from jumanji import specs
 
 PRNGKey = jax.Array
 
@@ -126,10 +128,16 @@ class MultiAgentEnv(abc.ABC):
         """`[n_agents, act_dim]` bool: True where an agent's action has a real dimension."""
         return np.arange(self.act_dim)[None, :] < np.asarray(self.act_sizes)[:, None]
 
+    # jumanji is imported where a spec is asked for: importing it loads every jumanji env and
+    # matplotlib (2.3 s), which every `python -m dom2_jax` start would otherwise pay.
     def observation_spec(self) -> specs.Array:
+        from jumanji import specs
+
         return specs.Array((self.n_agents, self.obs_dim), jnp.float32, name="obs")
 
     def action_spec(self) -> specs.BoundedArray:
+        from jumanji import specs
+
         return specs.BoundedArray(
             (self.n_agents, self.act_dim), jnp.float32, minimum=-1.0, maximum=1.0, name="actions"
         )

@@ -81,7 +81,7 @@ def train(args: argparse.Namespace) -> int:
     from dom2_jax.io.runs import check_candidates
     from dom2_jax.io.training import run_training
 
-    # --distributed is acted on in __main__.py, before jumanji's import starts the backend.
+    # --distributed is acted on in __main__.py, before anything starts the backend.
     try:  # config validation (`require`, `from_dict`) and unknown names: the user's input
         config = run_config(args)
         check_candidates(config, make(config.env)[0], config.train.eval_candidates, "train")
