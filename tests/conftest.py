@@ -24,10 +24,10 @@ jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 # Compiling is most of the suite's time, and most of a CPU compile is LLVM optimising the kernels.
-# At backend optimisation level 1 (of 0-3; default 3) a tiny DOM2 chunk compiles in 14 s instead
-# of 44 s, the tests' small programs run about as fast, and the bits matched the default's where
-# checked. Level 0 compiles no faster, changes float rounding and runs compute-heavy tests 2.5x
-# slower. Set before the backend starts; the CLI subprocesses the tests start inherit it.
+# At backend optimisation level 1 (of 0-3; default 3) a tiny DOM2 chunk compiles in about half the
+# time, runs as fast and gives the same bits (`python -m benchmarks.compile_probe`). Level 0
+# compiles no faster, changes float rounding and ran test_dom2's denoising test 2.5x slower.
+# Set before the backend starts; the CLI subprocesses the tests start inherit it.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()

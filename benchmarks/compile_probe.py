@@ -1,0 +1,50 @@
+"""Trace, compile and run times of one tiny DOM2 training chunk (the tests' `RUN` config) under
+the current XLA_FLAGS, with the persistent compilation cache off: what `tests/conftest.py`'s
+optimisation level was chosen by.
+
+    for l in 3 1 0; do
+        XLA_FLAGS=--xla_backend_optimization_level=$l python -m benchmarks.compile_probe
+    done
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dom2_jax.config import preset  # noqa: E402
+from dom2_jax.data.generate import make_collect, to_dataset  # noqa: E402
+from dom2_jax.envs import make  # noqa: E402
+from dom2_jax.envs.rollout import random_policy  # noqa: E402
+from dom2_jax.train import make_train, make_train_data, seed_keys  # noqa: E402
+
+
+def main() -> None:
+    env, params = make("mpe_spread")
+    collect = jax.jit(make_collect(env, params, random_policy(env), n_envs=4, n_steps=60))
+    dataset = to_dataset(jax.tree.map(np.asarray, collect(jax.random.key(0))))
+    config = preset("tiny", level="random", n_seeds=2, eval_every=2, eval_candidates=(1, 3))
+    fns = make_train(config, env, params)
+    data = make_train_data(dataset, "mpe_spread", config)
+    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))
+    states = jax.vmap(fns.init)(seed_keys(0, 2))
+    t0 = time.perf_counter()
+    lowered = chunk.lower(states, data)
+    t1 = time.perf_counter()
+    compiled = lowered.compile()
+    t2 = time.perf_counter()
+    out = jax.block_until_ready(compiled(states, data))
+    t3 = time.perf_counter()
+    leaf = np.asarray(jax.tree.leaves(out[0].algo.agents.actor)[0])
+    print(f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
+    print(f"trace {t1 - t0:.1f} s, compile {t2 - t1:.1f} s, run {t3 - t2:.2f} s")
+    print(f"actor leaf checksum {leaf.sum()!r} (equal bits across levels: same value)")
+
+
+if __name__ == "__main__":
+    main()
