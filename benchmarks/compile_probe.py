@@ -5,6 +5,12 @@ optimisation level was chosen by.
     for l in 3 1 0; do
         XLA_FLAGS=--xla_backend_optimization_level=$l python -m benchmarks.compile_probe
     done
+    XLA_FLAGS="--xla_backend_optimization_level=1 --xla_cpu_use_fusion_emitters=false" \
+        python -m benchmarks.compile_probe  # the tests' flags
+
+2026-12-02, this 2-core machine, idle: 32.0 s at level 3, 15.6 s (another sitting: 14.2 s) at
+level 1, 9.1 s at level 1 without the fusion emitters (actor checksum -0.0013094812 instead of
+-0.0013094808).
 """
 
 from __future__ import annotations

@@ -23,12 +23,14 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
-# Compiling is most of the suite's time, and most of a CPU compile is LLVM optimising the kernels.
-# At backend optimisation level 1 (of 0-3; default 3) a tiny DOM2 chunk compiles in about half the
-# time, runs as fast and gives the same bits (`python -m benchmarks.compile_probe`). Level 0
+# Compiling is most of the suite's time (about 70% of it, cold), and most of a CPU compile is LLVM
+# optimising the kernels. At backend optimisation level 1 (of 0-3; default 3) a tiny DOM2 chunk
+# compiles in about half the time, runs as fast and gives the same bits; XLA:CPU's older loop
+# emitters for fusions (`xla_cpu_use_fusion_emitters=false`) take another third off (14.2 -> 9.1 s)
+# and change the last bits of some float results (`python -m benchmarks.compile_probe`). Level 0
 # compiles no faster, changes float rounding and ran test_dom2's denoising test 2.5x slower.
 # Set before the backend starts; the CLI subprocesses the tests start inherit it.
-TEST_XLA_FLAGS = "--xla_backend_optimization_level=1"
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=1 --xla_cpu_use_fusion_emitters=false"
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
 

@@ -20,18 +20,23 @@ from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import write_dataset
 from dom2_jax.io.training import NonFiniteError, run_training
-from dom2_jax.train import make_train, make_train_data, over_runs, seed_keys
+from dom2_jax.train import chunk_program, make_train, make_train_data, over_runs, seed_keys
 
 TINY = preset("tiny", level="random")
 RUN = preset("tiny", level="random", n_seeds=2, eval_every=2, eval_candidates=(1, 3))
-"""The DOM2 config of the in-process tests and the CLI kill/resume run: one compiled chunk program
-(per run count), shared through the compilation cache (an evaluation every 2 updates, with 1 and
-best-of-3 candidates: the learning curve's columns)."""
+"""The DOM2 config of the in-process tests and the CLI kill/resume run: one chunk program per run
+count (`chunk_program`, shared with `run_training` in this process and through the compilation
+cache with the CLI's), with an evaluation every 2 updates, with 1 and best-of-3 candidates: the
+learning curve's columns."""
 OFF = dataclasses.replace(RUN, reweight=dataclasses.replace(RUN.reweight, enabled=False))
 """`RUN` without reweighting (another sampling-CDF shape, so a second program)."""
-BC4 = preset("tiny", level="random", algo="bc", n_seeds=4)
-"""The sharding tests' config: what they check is the host loop's placement of the seed axis,
-not an algorithm, so the cheapest to compile (DOM2's sharding-free paths are tested above)."""
+BC = preset("tiny", level="random", algo="bc")
+"""The config of the tests of the program's structure (seeds, chunking, one whole program, run
+batches): what they check is `dom2_jax.train`'s keys and scans, the same for every algorithm
+(each update's randomness is the key it is given), so the cheapest to compile; DOM2 runs
+through the same paths in the tests of the host loop below."""
+BC4 = dataclasses.replace(BC, train=dataclasses.replace(BC.train, n_seeds=4))
+"""The sharding tests' config: what they check is the host loop's placement of the seed axis."""
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +45,19 @@ def dataset_file(tmp_path_factory, tiny_dataset):
     return write_dataset(path, tiny_dataset, {"env": "mpe_spread", "level": "random"})
 
 
+def compiled(config, tiny_dataset):
+    fns, chunk = chunk_program(config)  # = run_training's program
+    return fns, make_train_data(tiny_dataset, "mpe_spread", config), chunk
+
+
 @pytest.fixture(scope="module")
-def program(spread, tiny_dataset):
-    env, params = spread
-    fns = make_train(RUN, env, params)
-    data = make_train_data(tiny_dataset, "mpe_spread", RUN)
-    chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))  # = run_training's program
-    return fns, data, chunk
+def program(tiny_dataset):
+    return compiled(RUN, tiny_dataset)
+
+
+@pytest.fixture(scope="module")
+def bc_program(tiny_dataset):
+    return compiled(BC, tiny_dataset)
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +87,11 @@ def test_seeds_differ_and_match_a_single_seed_run(program):
     assert out.eval_returns.shape == (2, 2, 2, 2, 3)  # seeds, evals, candidates, episodes, agents
 
 
-def test_results_do_not_depend_on_chunking(program, spread, tiny_dataset):
-    env, params = spread
-    one = dataclasses.replace(RUN, train=dataclasses.replace(RUN.train, chunk_updates=8))
+def test_results_do_not_depend_on_chunking(bc_program, tiny_dataset):
+    one = dataclasses.replace(BC, train=dataclasses.replace(BC.train, chunk_updates=8))
     results = []
-    for config in (RUN, one):
-        if config is RUN:  # 4-update chunks: the shared program
-            fns, data, chunk = program
-        else:
-            fns = make_train(config, env, params)
-            data = make_train_data(tiny_dataset, "mpe_spread", config)
-            chunk = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))
+    for config in (BC, one):  # 4-update chunks (the shared program), then one 8-update chunk
+        fns, data, chunk = bc_program if config is BC else compiled(config, tiny_dataset)
         state = jax.vmap(fns.init)(jax.random.key(0)[None])
         for _ in range(config.train.n_chunks):
             state, _ = chunk(state, data)
@@ -96,13 +101,13 @@ def test_results_do_not_depend_on_chunking(program, spread, tiny_dataset):
 
 
 @pytest.mark.slow
-def test_runs_in_batches_equal_runs_side_by_side(program):
+def test_runs_in_batches_equal_runs_side_by_side(bc_program):
     """`over_runs(..., run_batch=k)`: 3 seeds as groups of 2 (a full and a partial group) give
     the vmapped runs' results (to float32 rounding), and a bad batch size is refused.
 
     The vmapped side: seeds 0-1 and seed 2 by the shared 2- and 1-run programs (a seed's results
     do not depend on the seeds beside it: test_seeds_differ_and_match_a_single_seed_run)."""
-    fns, data, chunk = program
+    fns, data, chunk = bc_program
     states = jax.vmap(fns.init)(seed_keys(0, 3))
     parts = [
         chunk(jax.tree.map(lambda x, a=a, b=b: x[a:b], states), data) for a, b in ((0, 2), (2, 3))
@@ -116,16 +121,19 @@ def test_runs_in_batches_equal_runs_side_by_side(program):
         over_runs(fns.train_chunk, 0)
 
 
-def test_train_in_one_program_equals_chunks(program):
-    fns, data, chunk = program
+def test_train_in_one_program_equals_chunks(bc_program, spread):
+    fns, data, chunk = bc_program
     states = jax.vmap(fns.init)(seed_keys(0, 1))
     by_chunk = states
-    for _ in range(RUN.train.n_chunks):
+    for _ in range(BC.train.n_chunks):
         by_chunk, _ = chunk(by_chunk, data)
-    whole, outs = jax.jit(jax.vmap(fns.train, in_axes=(0, None)))(states, data)
+    assert fns.train is None  # chunk_program's runs may differ in length: make_train has it
+    train = make_train(BC, *spread).train
+    whole, outs = jax.jit(jax.vmap(train, in_axes=(0, None)))(states, data)
     for x, y in zip(leaves(by_chunk.algo), leaves(whole.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
-    assert outs.eval_returns.shape == (1, RUN.train.n_chunks, 2, 2, 2, 3)
+    run = BC.train  # runs, chunks, evaluations per chunk, candidates, episodes, agents
+    assert outs.eval_returns.shape == (1, run.n_chunks, run.evals_per_chunk, 1, 2, 3)
 
 
 def restored(run_dir, config, spread):
@@ -258,20 +266,17 @@ print("OK", s["final"]["eval_return"])
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 
 
-def test_loss_weight_sweep_is_one_vmapped_program(program, spread, tiny_dataset):
+def test_loss_weight_sweep_is_one_vmapped_program(program, tiny_dataset):
     """eta and cql_alpha are state, so a grid of them runs in the seeds' vmap, unrecompiled."""
     from dom2_jax.algos.dom2 import LossWeights
 
     fns, data, chunk = program
-    env, params = spread
     key = seed_keys(0, 1)[0]
     weights = LossWeights(eta=jnp.array([0.5, 2.0]), cql_alpha=jnp.array([1.0, 0.25]))
     swept, _ = chunk(jax.vmap(fns.init)(jnp.stack([key, key]), weights), data)
     other = dataclasses.replace(RUN, algo=dataclasses.replace(RUN.algo, eta=2.0, cql_alpha=0.25))
-    fns2 = make_train(other, env, params)
-    alone, _ = jax.jit(jax.vmap(fns2.train_chunk, in_axes=(0, None)))(
-        jax.vmap(fns2.init)(key[None]), data
-    )
+    fns2, _, chunk2 = compiled(other, tiny_dataset)  # a program of its own (same HLO)
+    alone, _ = chunk2(jax.vmap(fns2.init)(key[None]), data)
     for x, y in zip(leaves(swept.algo.agents), leaves(alone.algo.agents), strict=True):
         np.testing.assert_allclose(x[1], y[0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(leaves(swept.algo.agents)[0][0], leaves(swept.algo.agents)[0][1])

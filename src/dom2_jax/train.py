@@ -10,6 +10,9 @@
 - `train(state, data) -> (state, ChunkOutput)`: every chunk in one program (a scan over
   chunks), for the benchmark that prices the chunking.
 
+`chunk_program(config)` is the host loop's jitted chunk over runs, built once per process for
+all configs that share it.
+
 `data` (the dataset's arrays and the sampling CDF) is an argument, not a closure constant, so a
 large dataset is not baked into the compiled program and one compilation serves any dataset of
 the same shape. With the authors' per-agent reweighting the CDF is `[n_agents, T]` and every
@@ -22,6 +25,7 @@ interrupted and resumed).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -34,6 +38,7 @@ from dom2_jax.algos.registry import make_algorithm
 from dom2_jax.config import RunConfig
 from dom2_jax.data.dataset import Dataset
 from dom2_jax.data.reweight import sample_from_cdf, sampling_cdf, transition_weights
+from dom2_jax.envs import make
 from dom2_jax.envs.core import EnvParams, MultiAgentEnv
 from dom2_jax.envs.rollout import batch_returns
 
@@ -171,6 +176,30 @@ def make_train(
         return jax.lax.scan(lambda s, _: train_chunk(s, data), state, None, length=n_chunks)
 
     return TrainFns(init=init, train_chunk=train_chunk, train=train, act=algo.act, policy=policy)
+
+
+def chunk_program(config: RunConfig, run_batch: int | None = None):
+    """`(fns, jit(over_runs(fns.train_chunk, run_batch)))` for `config`'s registered env, one per
+    process for every config with the same chunk program: the run length, seeds and sweep only
+    shape the inputs (`init_runs`), so the runs that differ in them (an experiment's cells, a
+    resumed run, the tests) share one trace and one compilation. `fns.train` is None: the
+    whole-run program's length is the config's own (`make_train`)."""
+    train = dataclasses.replace(
+        config.train,
+        n_updates=config.train.chunk_updates,
+        n_seeds=1,
+        seed=0,
+        sweep_field=None,
+        sweep_values=(),
+    )
+    return _chunk_program(dataclasses.replace(config, train=train), run_batch)
+
+
+@functools.lru_cache(maxsize=8)
+def _chunk_program(config: RunConfig, run_batch: int | None):
+    env, env_params = make(config.env)
+    fns = make_train(config, env, env_params)
+    return fns._replace(train=None), jax.jit(over_runs(fns.train_chunk, run_batch))  # runs
 
 
 def init_runs(fns: TrainFns, config: RunConfig):

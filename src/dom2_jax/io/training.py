@@ -29,7 +29,7 @@ from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import load_dataset
 from dom2_jax.io.metrics import MetricsWriter, write_json
 from dom2_jax.io.plots import learning_curve
-from dom2_jax.train import init_runs, make_train, make_train_data, over_runs, run_labels
+from dom2_jax.train import chunk_program, init_runs, make_train_data, run_labels
 
 
 class NonFiniteError(RuntimeError):
@@ -157,12 +157,12 @@ def run_training(
     (`train.over_runs`; None: all at once). An execution choice, not part of the config.
     """
     run_dir = Path(run_dir)
-    env, env_params = make(config.env)
+    env, _ = make(config.env)
     dataset, meta = load_dataset(dataset_path, env=env)
     weights = transition_weights(dataset, config.env, config.reweight, config.level)
     data = make_train_data(dataset, config.env, config, weights)
     reweight_ess = [round(float(x), 4) for x in np.atleast_1d(effective_sample_size(weights))]
-    fns = make_train(config, env, env_params)
+    fns, train_chunk = chunk_program(config, run_batch)
     n_seeds, chunk = config.train.n_runs, config.train.chunk_updates  # seeds x swept values
     refs = dict(meta.get("reference_returns") or {})
     refs.setdefault("omar", reference_returns.OMAR.get(config.env))
@@ -198,7 +198,6 @@ def run_training(
         states = _place_states(states, sharding)
         if jax.process_count() > 1:
             data = place(data, NamedSharding(sharding.mesh, PartitionSpec()))  # replicated
-    train_chunk = jax.jit(over_runs(fns.train_chunk, run_batch))  # runs
     if start_step:
         states = checkpointer.restore(start_step, states)
     # Multi-host: every process computes and checkpoints (orbax coordinates the writes);
