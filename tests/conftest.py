@@ -70,15 +70,23 @@ def tiny_dataset_file(tmp_path_factory, tiny_dataset):
     return write_dataset(path, tiny_dataset, {"env": "mpe_spread", "level": "random", "seed": 0})
 
 
+SLOW_TEST_SECONDS = 10
+"""What the ordering below assumes a `slow` test takes cold, unless its marker says
+(`@pytest.mark.slow(seconds=90)`: one long test in a file of few)."""
+
+
 def pytest_collection_modifyitems(config, items):
-    """Files with the most `slow` tests first, each file's tests kept together and in order.
+    """The files with the longest expected time first, each file's tests kept together and in
+    order; a test's expected time is its `slow` marker's (`SLOW_TEST_SECONDS` unless given).
 
     `make test` gives whole files to its workers (xdist `--dist loadfile`) in this order; the
-    largest last would leave the other worker idle while it runs."""
-    slow: dict[str, int] = {}
+    longest last would leave the other worker idle while it runs."""
+    cost: dict[str, float] = {}
     first: dict[str, int] = {}
     for i, item in enumerate(items):
         path = str(item.path)
         first.setdefault(path, i)
-        slow[path] = slow.get(path, 0) + (item.get_closest_marker("slow") is not None)
-    items.sort(key=lambda item: (-slow[str(item.path)], first[str(item.path)]))
+        slow = item.get_closest_marker("slow")
+        seconds = 0 if slow is None else slow.kwargs.get("seconds", SLOW_TEST_SECONDS)
+        cost[path] = cost.get(path, 0) + seconds
+    items.sort(key=lambda item: (-cost[str(item.path)], first[str(item.path)]))

@@ -183,7 +183,7 @@ def test_resume_refuses_a_different_config(tmp_path, dataset_file):
         run_training(other, dataset_file, tmp_path / "r", resume=True, progress=False)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=80)
 def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, spread):
     """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run.
 

@@ -248,7 +248,7 @@ def test_behaviour_presets__mpe_defaults_kept_halfcheetah_has_its_own():
         MATD3Config(centralized_critic=False, shared_critic=True)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=90)
 def test_halfcheetah_chunk__state_critic_shared_and_states_stored():
     env, params = make("halfcheetah_2x3")
     config = dataclasses.replace(
@@ -257,9 +257,9 @@ def test_halfcheetah_chunk__state_critic_shared_and_states_stored():
         hidden=(16,), actor_hidden=(8,),
     )  # fmt: skip
     fns = make_matd3(env, params, config, eval_episodes=1)
-    # a jitted init, as the host loop does (mjx's eager reset shares buffers donation refuses)
-    state = jax.jit(fns.init)(jax.random.key(0))
-    state, metrics = jax.jit(fns.train_chunk, donate_argnums=0)(state)
+    # init and the chunk in one program: one MuJoCo XLA compile, the costly part of this test
+    # (an eager mjx reset would share buffers that the host loop's donation refuses)
+    state, metrics = jax.jit(lambda key: fns.train_chunk(fns.init(key)))(jax.random.key(0))
     chex.assert_tree_all_finite((state.actor, state.critic, metrics))
     assert state.actor["w0"].shape == (2, 6, 8)  # per agent: own 6-D obs
     assert state.critic["w0"].shape == (1, 2, 17 + 2 * 3, 16)  # one twin critic on (s, a_1, a_2)

@@ -17,7 +17,7 @@ pytest.importorskip("torch", reason="the GPU check compares with PyTorch (the be
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=85)
 def test_gpu_check_smoke(tmp_path, tiny_dataset_file):
     dataset = tmp_path / "tiny.npz"  # the session's tiny mpe_spread dataset, not a CLI run
     shutil.copy(tiny_dataset_file, dataset)

@@ -4,12 +4,14 @@ the CQL penalty, a gradient step."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import distrax
 import jax
 import jax.numpy as jnp
 import optax
+
+if TYPE_CHECKING:
+    import distrax
 
 
 def soft_update(target, online, tau: float):
@@ -47,7 +49,12 @@ def twin_td_loss(q: jax.Array, target: jax.Array) -> jax.Array:
 def gaussian_noise(noise_std: float) -> distrax.Normal:
     """`N(0, noise_std^2)`, one independent draw per action dimension (`sample_shape`): TD3's
     target smoothing and the behaviour policies' exploration. `sample(seed=k, sample_shape=s)`
-    gives the bits of `noise_std * jax.random.normal(k, s)` (`tests/algos/test_matd3.py`)."""
+    gives the bits of `noise_std * jax.random.normal(k, s)` (`tests/algos/test_matd3.py`).
+
+    distrax is imported here, when a program is built: importing it (with TensorFlow
+    Probability) is a second of every command's start, errors included."""
+    import distrax
+
     return distrax.Normal(0.0, noise_std)
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, NamedTuple
 
-import distrax
 import jax
 import jax.numpy as jnp
 import optax
@@ -263,6 +262,8 @@ def make_dom2(config: DOM2Config, spec: AgentSpec) -> Algorithm:
             o_rep = jnp.tile(o[None], (k, 1))  # [k, obs_dim]
             candidates = nets.policy.sample(learner.actor, o_rep, k_sample, mask)  # [k, act_dim]
             q = q_values(nets, learner.critic_target, o_rep, candidates, joint, j)  # [2, k]
+            import distrax  # when the program is traced (algos.common.gaussian_noise: why)
+
             choice = distrax.Categorical(logits=jnp.min(q, axis=0))  # softmax(min_k Qbar_k)
             return candidates[choice.sample(seed=k_pick)]
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
+def _pyplot():
+    """matplotlib's pyplot, headless; imported when a figure is drawn, not when the CLI starts
+    (it is most of a second of every command's start, and of every test subprocess's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def learning_curve(
@@ -20,6 +27,7 @@ def learning_curve(
     """Mean +- std over seeds of `key` against updates, saved as a PNG."""
     steps = np.array([r["step"] for r in rows_per_seed[0]])
     values = np.array([[r[key] for r in rows] for rows in rows_per_seed])
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     mean, std = values.mean(0), values.std(0)
     ax.plot(steps, mean, label=f"mean over {len(values)} seed(s)")

@@ -76,10 +76,10 @@ def run_config(args: argparse.Namespace):
 
 
 def train(args: argparse.Namespace) -> int:
+    # imported where they are used: an error in the user's input is reported without loading
+    # the data generators (distrax) and the training loop
     from dom2_jax.io import generation
-    from dom2_jax.io.medium_replay import replay_for
     from dom2_jax.io.runs import check_candidates
-    from dom2_jax.io.training import run_training
 
     # --distributed is acted on in __main__.py, before anything starts the backend.
     try:  # config validation (`require`, `from_dict`) and unknown names: the user's input
@@ -103,6 +103,8 @@ def train(args: argparse.Namespace) -> int:
             "data/ file, generated on first use)"
         )
     if not dataset.exists():
+        from dom2_jax.io.medium_replay import replay_for
+
         print(f"[dom2-jax] {dataset} is missing: generating it ({args.data_preset} preset)")
         replay = replay_for(env_name, level, args.data_seed)  # medium-replay: MATD3 reruns
         generation.generate(
@@ -128,6 +130,8 @@ def train(args: argparse.Namespace) -> int:
         f"{config.train.n_updates} updates x {args.seeds} seed(s), {weights or 'no loss weights'}"
         f", reweighting {reweight})"
     )
+    from dom2_jax.io.training import run_training
+
     summary = run_training(
         config,
         dataset,
