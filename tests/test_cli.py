@@ -26,9 +26,8 @@ def test_rollout_prints_return_and_score():
 @pytest.mark.slow
 def test_train_on_generated_data_prints_scores(tmp_path):
     data = tmp_path / "d.npz"  # an explicit --dataset must exist (tests/test_cli_errors.py)
-    run_cli(
-        "data", "--env", "mpe_tag", "--level", "random", "--preset", "small", "--out", str(data)
-    )
+    # the size of test_data_writes_a_loadable_dataset's: the same generation program
+    run_cli("data", "--env", "mpe_tag", "--level", "random", "--size", "500", "--out", str(data))
     out = run_cli(
         "train",
         "--env",

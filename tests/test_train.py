@@ -20,7 +20,14 @@ from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.io.checkpoint import Checkpointer
 from dom2_jax.io.dataset_files import write_dataset
 from dom2_jax.io.training import NonFiniteError, run_training
-from dom2_jax.train import chunk_program, make_train, make_train_data, over_runs, seed_keys
+from dom2_jax.train import (
+    batched_init,
+    chunk_program,
+    make_train,
+    make_train_data,
+    over_runs,
+    seed_keys,
+)
 
 TINY = preset("tiny", level="random")
 RUN = preset("tiny", level="random", n_seeds=2, eval_every=2, eval_candidates=(1, 3))
@@ -75,14 +82,16 @@ def leaves(tree):
     ]
 
 
-def test_seeds_differ_and_match_a_single_seed_run(program):
+def test_seeds_differ_and_do_not_depend_on_the_seeds_beside_them(program):
+    """Seed 1 beside seed 0 (second) and beside seed 2 (first): the same results. In the shared
+    2-run program; a run count of its own changes nothing either (BC's run batches below)."""
     fns, data, chunk = program
-    states, out = chunk(jax.vmap(fns.init)(seed_keys(0, 2)), data)
+    states, out = chunk(batched_init(fns.init)(seed_keys(0, 2)), data)
     actor = states.algo.agents.actor
     a0, a1 = (jax.tree.map(lambda x, s=s: x[s], actor) for s in (0, 1))
     assert not np.allclose(leaves(a0)[0], leaves(a1)[0])
-    alone, _ = chunk(jax.vmap(fns.init)(seed_keys(0, 2)[1:]), data)  # seed 1 by itself
-    for x, y in zip(leaves(a1), leaves(alone.algo.agents.actor), strict=True):
+    beside, _ = chunk(batched_init(fns.init)(seed_keys(0, 3)[1:]), data)  # seeds 1 and 2
+    for x, y in zip(leaves(a1), leaves(beside.algo.agents.actor), strict=True):
         np.testing.assert_allclose(x, y[0], rtol=1e-5, atol=1e-6)
     assert out.eval_returns.shape == (2, 2, 2, 2, 3)  # seeds, evals, candidates, episodes, agents
 
@@ -92,7 +101,7 @@ def test_results_do_not_depend_on_chunking(bc_program, tiny_dataset):
     results = []
     for config in (BC, one):  # 4-update chunks (the shared program), then one 8-update chunk
         fns, data, chunk = bc_program if config is BC else compiled(config, tiny_dataset)
-        state = jax.vmap(fns.init)(jax.random.key(0)[None])
+        state = batched_init(fns.init)(jax.random.key(0)[None])
         for _ in range(config.train.n_chunks):
             state, _ = chunk(state, data)
         results.append(leaves(state.algo))
@@ -106,9 +115,10 @@ def test_runs_in_batches_equal_runs_side_by_side(bc_program):
     the vmapped runs' results (to float32 rounding), and a bad batch size is refused.
 
     The vmapped side: seeds 0-1 and seed 2 by the shared 2- and 1-run programs (a seed's results
-    do not depend on the seeds beside it: test_seeds_differ_and_match_a_single_seed_run)."""
+    do not depend on the seeds beside it:
+    test_seeds_differ_and_do_not_depend_on_the_seeds_beside_them)."""
     fns, data, chunk = bc_program
-    states = jax.vmap(fns.init)(seed_keys(0, 3))
+    states = batched_init(fns.init)(seed_keys(0, 3))
     parts = [
         chunk(jax.tree.map(lambda x, a=a, b=b: x[a:b], states), data) for a, b in ((0, 2), (2, 3))
     ]
@@ -123,7 +133,7 @@ def test_runs_in_batches_equal_runs_side_by_side(bc_program):
 
 def test_train_in_one_program_equals_chunks(bc_program, spread):
     fns, data, chunk = bc_program
-    states = jax.vmap(fns.init)(seed_keys(0, 1))
+    states = batched_init(fns.init)(seed_keys(0, 1))
     by_chunk = states
     for _ in range(BC.train.n_chunks):
         by_chunk, _ = chunk(by_chunk, data)
@@ -136,17 +146,16 @@ def test_train_in_one_program_equals_chunks(bc_program, spread):
     assert outs.eval_returns.shape == (1, run.n_chunks, run.evals_per_chunk, 1, 2, 3)
 
 
-def restored(run_dir, config, spread):
-    env, params = spread
-    fns = make_train(config, env, params)
-    like = jax.vmap(fns.init)(seed_keys(config.train.seed, config.train.n_seeds))
+def restored(run_dir, config):
+    fns, _ = chunk_program(config)
+    like = batched_init(fns.init)(seed_keys(config.train.seed, config.train.n_seeds))
     ckpt = Checkpointer(run_dir)
     state = ckpt.restore(ckpt.latest_step(), like)
     ckpt.close()
     return state
 
 
-def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
+def test_stop_and_resume_is_identical(tmp_path, dataset_file):
     """Also the learning curve: an evaluation every 2 updates, with 1 and best-of-3 candidates."""
     config = RUN  # n_seeds=2, eval_every=2, eval_candidates=(1, 3)
     run_training(config, dataset_file, tmp_path / "a", progress=False)
@@ -156,8 +165,8 @@ def test_stop_and_resume_is_identical(tmp_path, dataset_file, spread):
     summary = run_training(config, dataset_file, tmp_path / "b", resume=True, progress=False)
     assert summary["finished"] and summary["updates"] == 8
     for x, y in zip(
-        leaves(restored(tmp_path / "a", config, spread)),
-        leaves(restored(tmp_path / "b", config, spread)),
+        leaves(restored(tmp_path / "a", config)),
+        leaves(restored(tmp_path / "b", config)),
         strict=True,
     ):
         np.testing.assert_array_equal(x, y)
@@ -184,7 +193,7 @@ def test_resume_refuses_a_different_config(tmp_path, dataset_file):
 
 
 @pytest.mark.slow(seconds=80)
-def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, spread):
+def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file):
     """SIGKILL a CLI run after its first checkpoints, resume it, compare with an unbroken run.
 
     `RUN` (its chunk program compiled in this session already), 80 updates."""
@@ -221,8 +230,8 @@ def test_killed_run_resumes_to_the_same_parameters(tmp_path, dataset_file, sprea
     assert from_dict(saved) == config
     run_training(config, dataset_file, tmp_path / "whole", progress=False)  # the unbroken run
     for x, y in zip(
-        leaves(restored(tmp_path / "killed", config, spread)),
-        leaves(restored(tmp_path / "whole", config, spread)),
+        leaves(restored(tmp_path / "killed", config)),
+        leaves(restored(tmp_path / "whole", config)),
         strict=True,
     ):
         np.testing.assert_array_equal(x, y)
@@ -241,7 +250,7 @@ def test_non_finite_loss_stops_naming_step_and_checkpoint(tmp_path, tiny_dataset
 
 
 @pytest.mark.slow
-def test_sharded_over_four_host_devices(tmp_path, dataset_file, spread, bc_reference):
+def test_sharded_over_four_host_devices(tmp_path, dataset_file, bc_reference):
     """4 seeds, one per device; the parameters match the one-device run's."""
     code = f"""
 import jax, numpy as np
@@ -261,7 +270,7 @@ print("OK", s["final"]["eval_return"])
     )
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-2000:]
     assert jnp.asarray(0).size == 1
-    a, b = restored(tmp_path / "sharded", BC4, spread), restored(bc_reference, BC4, spread)
+    a, b = restored(tmp_path / "sharded", BC4), restored(bc_reference, BC4)
     for x, y in zip(leaves(a.algo), leaves(b.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 
@@ -273,10 +282,10 @@ def test_loss_weight_sweep_is_one_vmapped_program(program, tiny_dataset):
     fns, data, chunk = program
     key = seed_keys(0, 1)[0]
     weights = LossWeights(eta=jnp.array([0.5, 2.0]), cql_alpha=jnp.array([1.0, 0.25]))
-    swept, _ = chunk(jax.vmap(fns.init)(jnp.stack([key, key]), weights), data)
+    swept, _ = chunk(batched_init(fns.init)(jnp.stack([key, key]), weights), data)
     other = dataclasses.replace(RUN, algo=dataclasses.replace(RUN.algo, eta=2.0, cql_alpha=0.25))
-    fns2, _, chunk2 = compiled(other, tiny_dataset)  # a program of its own (same HLO)
-    alone, _ = chunk2(jax.vmap(fns2.init)(key[None]), data)
+    fns2, _, chunk2 = compiled(other, tiny_dataset)  # traced anew; the same HLO (a cache hit)
+    alone, _ = chunk2(batched_init(fns2.init)(jnp.stack([key, key])), data)
     for x, y in zip(leaves(swept.algo.agents), leaves(alone.algo.agents), strict=True):
         np.testing.assert_allclose(x[1], y[0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(leaves(swept.algo.agents)[0][0], leaves(swept.algo.agents)[0][1])
@@ -304,7 +313,7 @@ def test_cli_config_file_and_reweight_flag(tmp_path, dataset_file):
 
 
 @pytest.mark.slow
-def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, spread, bc_reference):
+def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, bc_reference):
     """`--distributed`: 2 processes x 2 CPU devices (gloo) shard 4 seeds; same parameters.
 
     `BC4`: multi-host runs compile afresh in every process (`dom2_jax.__main__`)."""
@@ -335,7 +344,7 @@ def test_two_host_run_matches_a_single_process_run(tmp_path, dataset_file, sprea
     for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
     assert "normalised score" in outs[0][0] and "process 1 done" in outs[1][0]
-    a, b = restored(run_dir, BC4, spread), restored(bc_reference, BC4, spread)
+    a, b = restored(run_dir, BC4), restored(bc_reference, BC4)
     for x, y in zip(leaves(a.algo), leaves(b.algo), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
 

@@ -21,7 +21,7 @@ from dom2_jax.algos.omar import rectified_actions, zeroth_order_search
 from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.config.baselines import BCConfig, MACQLConfig, MATD3BCConfig, OMARConfig
 from dom2_jax.nets.critics import QNetwork, apply_ensemble
-from dom2_jax.train import make_train, make_train_data, seed_keys
+from dom2_jax.train import batched_init, make_train, make_train_data, seed_keys
 
 ALGOS = ("bc", "matd3bc", "macql", "omar")
 SPEC = AgentSpec(1, 1, 2, np.array([[True, False]]))  # 1 agent, obs 1-D, action 1 real + 1 pad
@@ -192,7 +192,7 @@ def test_trainer_runs_each_baseline(algo, spread, tiny_dataset):
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, n_updates=4))
     fns = make_train(config, env, params)
     data = make_train_data(tiny_dataset, "mpe_spread", config)
-    init = jax.vmap(fns.init)(seed_keys(0, 2))  # seeds
+    init = batched_init(fns.init)(seed_keys(0, 2))  # seeds
     states, out = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))(init, data)  # seeds
     assert out.eval_returns.shape == (2, 1, 1, config.train.eval_episodes, 3)
     assert np.all(np.isfinite(np.asarray(out.eval_returns)))
