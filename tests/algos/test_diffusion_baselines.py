@@ -94,7 +94,7 @@ def test_madiffql_update_is_dom2_without_cql_with_the_ddpm_sampler():
     assert dom2_config.cql_samples > 0
     batch, key = random_batch(jax.random.key(1)), jax.random.key(2)
     madiffql = make_algorithm(algo_preset("madiffql", "tiny"), SPEC)
-    state = madiffql.init(jax.random.key(0))
+    state = jax.jit(madiffql.init)(jax.random.key(0))  # one program, not op by op
     ours, metrics = jax.jit(madiffql.update)(state, batch, key)
     assert int(ours.step) == 1 and moved(state.agents.actor, ours.agents.actor)
     assert moved(state.agents.critic, ours.agents.critic)
@@ -103,17 +103,18 @@ def test_madiffql_update_is_dom2_without_cql_with_the_ddpm_sampler():
 
     dom2 = make_dom2(dom2_config, SPEC)
     update = jax.jit(dom2.update)
-    theirs, _ = update(dom2.init(jax.random.key(0)), batch, key)
+    init = jax.jit(dom2.init)
+    theirs, _ = update(init(jax.random.key(0)), batch, key)
     for x, y in zip(leaves(ours.agents), leaves(theirs.agents), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
-    with_cql = dom2.init(jax.random.key(0), LossWeights(jnp.float32(1.0), jnp.float32(5.0)))
+    with_cql = init(jax.random.key(0), LossWeights(jnp.float32(1.0), jnp.float32(5.0)))
     with_cql, _ = update(with_cql, batch, key)
     assert not np.allclose(leaves(ours.agents.critic)[0], leaves(with_cql.agents.critic)[0])
 
 
 def test_masfbc_update_moves_every_network_with_finite_metrics():
     masfbc = make_algorithm(algo_preset("masfbc", "tiny"), SPEC)
-    state = masfbc.init(jax.random.key(0))
+    state = jax.jit(masfbc.init)(jax.random.key(0))
     new, metrics = jax.jit(masfbc.update)(state, random_batch(jax.random.key(1)), jax.random.key(2))
     assert int(new.step) == 1 and moved(state.agents.behavior, new.agents.behavior)
     assert moved(state.agents.critic, new.agents.critic)

@@ -70,7 +70,7 @@ def one_agent(config=TOY, act_dim=1):
 def test_q_term_moves_actions_toward_higher_q():
     """A frozen critic that prefers a = +0.8: the pure Q term (no data, eta large) gets there."""
     algo = one_agent(dataclasses.replace(TOY, eta=1.0, critic_lr=0.0, cql_alpha=0.0))
-    state = algo.init(jax.random.key(0))
+    state = jax.jit(algo.init)(jax.random.key(0))  # one program, not op by op
 
     # Replace the critics by a fixed function of the action: Q = -(a - 0.8)^2 + 2 (both copies),
     # written into the first layer-free path by training them briefly on that target.
@@ -82,7 +82,7 @@ def test_q_term_moves_actions_toward_higher_q():
     # Offline data sits at a = -0.5 with rewards equal to the critic's preference: the critic
     # learns Q(a) ~ critic_target(a) only if trained, so fit the critic first (critic_lr > 0).
     fit = one_agent(dataclasses.replace(TOY, eta=0.0, cql_alpha=0.0, gamma=0.01))
-    fstate = fit.init(jax.random.key(0))
+    fstate = jax.jit(fit.init)(jax.random.key(0))
     fupdate = jax.jit(fit.update)
     for i in range(300):
         a = jax.random.uniform(jax.random.key(100 + i), (64, 1, 1), minval=-1, maxval=1)
@@ -93,18 +93,12 @@ def test_q_term_moves_actions_toward_higher_q():
     data = agent_batch(
         obs, jnp.full_like(acts, -0.5), jnp.zeros((64, 1)), obs, jnp.ones((64, 1), bool)
     )
-    before = np.asarray(
-        jax.vmap(lambda k: algo.act(state, jnp.zeros((1, 1)), k))(
-            jax.random.split(jax.random.key(7), 64)
-        )
-    ).mean()
+    keys = jax.random.split(jax.random.key(7), 64)
+    actions = jax.jit(jax.vmap(lambda s, k: algo.act(s, jnp.zeros((1, 1)), k), in_axes=(None, 0)))
+    before = np.asarray(actions(state, keys)).mean()
     for i in range(150):
         state, _ = update(state, data, jax.random.key(1000 + i))
-    after = np.asarray(
-        jax.vmap(lambda k: algo.act(state, jnp.zeros((1, 1)), k))(
-            jax.random.split(jax.random.key(7), 64)
-        )
-    ).mean()
+    after = np.asarray(actions(state, keys)).mean()
     assert after > before + 0.3 and after > 0.3, (before, after)
 
 
@@ -120,7 +114,7 @@ def test_denoising_loss_falls_and_samples_are_bimodal():
         TOY,
         eta=0.0,
         cql_alpha=0.0,
-        actor_lr=1e-3,
+        actor_lr=2e-3,  # 1500 updates: the margins of 3000 at 1e-3, in two thirds of the time
         diffusion=DiffusionConfig(n_steps=5, n_sample_steps=5, hidden=(64, 64), time_dim=8),
     )
     algo = one_agent(config)
@@ -134,13 +128,13 @@ def test_denoising_loss_falls_and_samples_are_bimodal():
         state, m = algo.update(state, b, jax.random.fold_in(jax.random.key(1), i))
         return state, m["bc_loss"][0]
 
-    state, losses = jax.jit(lambda s: jax.lax.scan(body, s, jnp.arange(3000)))(
+    state, losses = jax.jit(lambda s: jax.lax.scan(body, s, jnp.arange(1500)))(
         algo.init(jax.random.key(0))
     )
     losses = np.asarray(losses)
     assert losses[-200:].mean() < 0.8 * losses[:50].mean()
     samples = np.asarray(
-        jax.vmap(lambda k: algo.act(state, jnp.zeros((1, 1)), k))(
+        jax.jit(jax.vmap(lambda k: algo.act(state, jnp.zeros((1, 1)), k)))(
             jax.random.split(jax.random.key(3), 1000)
         )
     )[:, 0, 0]
@@ -153,7 +147,7 @@ def test_denoising_loss_falls_and_samples_are_bimodal():
 def test_centralized_critic_sees_the_other_agents_actions():
     config = dataclasses.replace(TOY, centralized_critic=True, batch_size=16)
     algo = make_dom2(config, AgentSpec(2, 3, 1, np.ones((2, 1), bool)))
-    state = algo.init(jax.random.key(0))
+    state = jax.jit(algo.init)(jax.random.key(0))
     obs = jax.random.normal(jax.random.key(1), (16, 2, 3))
 
     def q_data(actions):
