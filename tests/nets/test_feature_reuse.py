@@ -41,8 +41,10 @@ def test_ensemble_q_equals_per_set_apply(activation, input_norm):
     )
     np.testing.assert_allclose(ensemble_q(net, params, obs, own), own_expected, atol=2e-6)
 
-    def total(fn):
-        return jax.grad(lambda p, a: jnp.sum(jnp.tanh(fn(p, a))), argnums=(0, 1))(params, own)
+    def total(fn):  # jitted: one program, not a compile per op
+        return jax.jit(jax.grad(lambda p, a: jnp.sum(jnp.tanh(fn(p, a))), argnums=(0, 1)))(
+            params, own
+        )
 
     sets = range(SETS)
     fast = total(lambda p, a: ensemble_q(net, p, obs, a))
@@ -78,8 +80,8 @@ def test_conditioned_noise_net_equals_apply(activation):
                 out = net.apply(p, a, rows, obs)
             return jnp.sum(jnp.sin(out))
 
-        got = jax.grad(loss, argnums=(0, 1))(params, x)
-        want = jax.grad(partial_slow(loss), argnums=(0, 1))(params, x)
+        got = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, x)
+        want = jax.jit(jax.grad(partial_slow(loss), argnums=(0, 1)))(params, x)
         for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
             np.testing.assert_allclose(g, w, atol=1e-5)
 
