@@ -15,9 +15,11 @@ REWEIGHT ?=
 # --no-compile: pip's bytecode compilation of everything installed (torch, scipy, pandas, ...) was
 # most of the install's time. BYTECODE compiles only what a run imports, once, even where
 # PYTHONDONTWRITEBYTECODE is set (it would make every new process, and the tests start many,
-# compile jax, flax and brax again).
+# compile jax, flax and brax again). distrax and matplotlib are imported where they are used, not
+# by a module's import, so they are named.
 BYTECODE = PYTHONDONTWRITEBYTECODE= $(BIN)/python -W ignore -c 'import importlib, pkgutil, dom2_jax; \
-	[importlib.import_module(m.name) for m in pkgutil.walk_packages(dom2_jax.__path__, "dom2_jax.")]'
+	[importlib.import_module(m.name) for m in pkgutil.walk_packages(dom2_jax.__path__, "dom2_jax.")]; \
+	import distrax, matplotlib.pyplot'
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
