@@ -23,6 +23,7 @@ from dom2_jax.io.training import NonFiniteError, run_training
 from dom2_jax.train import (
     batched_init,
     chunk_program,
+    init_runs,
     make_train,
     make_train_data,
     over_runs,
@@ -147,8 +148,7 @@ def test_train_in_one_program_equals_chunks(bc_program, spread):
 
 
 def restored(run_dir, config):
-    fns, _ = chunk_program(config)
-    like = batched_init(fns.init)(seed_keys(config.train.seed, config.train.n_seeds))
+    like = init_runs(chunk_program(config)[0], config)  # the shape run_training saved
     ckpt = Checkpointer(run_dir)
     state = ckpt.restore(ckpt.latest_step(), like)
     ckpt.close()

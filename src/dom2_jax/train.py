@@ -227,8 +227,8 @@ def init_runs(fns: TrainFns, config: RunConfig):
 @functools.lru_cache(maxsize=8)
 def batched_init(init):
     """`init` vmapped over keys and jitted, once per `init` (`chunk_program`'s are shared): run
-    op by op, a tiny DOM2's initialisation compiles dozens of small programs (7.4 s against 2.1 s
-    for the one program, `jax.vmap(init)` against this, 2026-12-02)."""
+    op by op, a tiny DOM2's initialisation compiles dozens of small programs (2 runs: 7.5-8.1 s
+    against 1.6-2.2 s for the one program, `python -m benchmarks.compile_probe`, 2026-12-02)."""
     return jax.jit(jax.vmap(init))  # runs
 
 

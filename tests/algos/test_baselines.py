@@ -6,8 +6,6 @@ Toys are one agent with a 1-D observation and a 2-D action whose second dimensio
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,7 +19,7 @@ from dom2_jax.algos.omar import rectified_actions, zeroth_order_search
 from dom2_jax.config import from_dict, preset, to_dict
 from dom2_jax.config.baselines import BCConfig, MACQLConfig, MATD3BCConfig, OMARConfig
 from dom2_jax.nets.critics import QNetwork, apply_ensemble
-from dom2_jax.train import batched_init, make_train, make_train_data, seed_keys
+from dom2_jax.train import batched_init, chunk_program, make_train_data, seed_keys
 
 ALGOS = ("bc", "matd3bc", "macql", "omar")
 SPEC = AgentSpec(1, 1, 2, np.array([[True, False]]))  # 1 agent, obs 1-D, action 1 real + 1 pad
@@ -185,15 +183,13 @@ def test_omar_search_beats_the_actor_on_a_quadratic(update):
 # ----- the one trainer --------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", ALGOS)
-def test_trainer_runs_each_baseline(algo, spread, tiny_dataset):
+def test_trainer_runs_each_baseline(algo, tiny_dataset):
     """Tiny preset, one compiled chunk vmapped over 2 seeds: params move, all finite."""
-    env, params = spread
     config = preset("tiny", level="random", algo=algo)
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, n_updates=4))
-    fns = make_train(config, env, params)
+    fns, chunk = chunk_program(config)  # the host loop's program
     data = make_train_data(tiny_dataset, "mpe_spread", config)
     init = batched_init(fns.init)(seed_keys(0, 2))  # seeds
-    states, out = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))(init, data)  # seeds
+    states, out = chunk(init, data)  # seeds
     assert out.eval_returns.shape == (2, 1, 1, config.train.eval_episodes, 3)
     assert np.all(np.isfinite(np.asarray(out.eval_returns)))
     for name, value in out.metrics.items():

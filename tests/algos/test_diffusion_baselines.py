@@ -17,7 +17,7 @@ from dom2_jax.algos.masfbc import make_masfbc, select_candidates, soft_value
 from dom2_jax.algos.registry import make_algorithm
 from dom2_jax.config import DiffusionConfig, algo_preset, from_dict, preset, to_dict
 from dom2_jax.config.diffusion_baselines import MADiffQLConfig, MASfBCConfig
-from dom2_jax.train import batched_init, make_train, make_train_data, seed_keys
+from dom2_jax.train import batched_init, chunk_program, make_train_data, seed_keys
 
 ALGOS = ("madiffql", "masfbc")
 SPEC = AgentSpec(2, 3, 2, np.array([[True, True], [True, False]]))  # agent 1: 1 real action
@@ -167,14 +167,13 @@ def test_sfbc_selects_the_mode_its_critic_prefers():
 
 # ----- the one trainer --------------------------------------------------------------------------
 @pytest.mark.parametrize("algo", ALGOS)
-def test_trainer_runs_each_diffusion_baseline(algo, spread, tiny_dataset):
+def test_trainer_runs_each_diffusion_baseline(algo, tiny_dataset):
     """Tiny preset, one compiled chunk vmapped over 2 seeds: finite returns and metrics."""
-    env, params = spread
     config = preset("tiny", level="random", algo=algo)
-    fns = make_train(config, env, params)
+    fns, chunk = chunk_program(config)  # the host loop's program
     data = make_train_data(tiny_dataset, "mpe_spread", config)
     init = batched_init(fns.init)(seed_keys(0, 2))  # seeds
-    states, out = jax.jit(jax.vmap(fns.train_chunk, in_axes=(0, None)))(init, data)  # seeds
+    states, out = chunk(init, data)  # seeds
     assert out.eval_returns.shape == (2, 1, 1, config.train.eval_episodes, 3)
     assert np.all(np.isfinite(np.asarray(out.eval_returns)))
     for name, value in out.metrics.items():
