@@ -23,16 +23,33 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 jax.config.update("jax_compilation_cache_dir", _CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
-# Compiling is most of the suite's time (about 70% of it, cold), and most of a CPU compile is LLVM
-# optimising the kernels. At backend optimisation level 1 (of 0-3; default 3) a tiny DOM2 chunk
-# compiles in about half the time, runs as fast and gives the same bits; XLA:CPU's older loop
-# emitters for fusions (`xla_cpu_use_fusion_emitters=false`) take another third off (14.2 -> 9.1 s)
-# and change the last bits of some float results (`python -m benchmarks.compile_probe`). Level 0
-# compiles no faster, changes float rounding and ran test_dom2's denoising test 2.5x slower.
-# Set before the backend starts; the CLI subprocesses the tests start inherit it.
+# Compiling is most of the suite's time, and most of a CPU compile is XLA optimising the program.
+# The tests compile with JAX's `jax_disable_most_optimizations` (XLA backend optimisation level 0,
+# LLVM's expensive passes off) and XLA:CPU's older loop emitters for fusions: a tiny DOM2 chunk
+# compiles in 4.2 s instead of 7.3 s with the emitters off alone at level 1 (32.0 s at XLA's
+# defaults), a halfcheetah_2x3 MuJoCo XLA step in 3.5 s instead of 6.3 s (`python -m
+# benchmarks.compile_probe`, whose docstring has the commands).
+# Float results change in their last bits, no test's tolerance needed a change, and the programs
+# run a little slower: a test whose running, not compiling, dominates asks for `optimised_compiles`.
+# Set before the backend starts; the CLI subprocesses the tests start inherit both.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=1 --xla_cpu_use_fusion_emitters=false"
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+jax.config.update(
+    "jax_disable_most_optimizations", os.environ["JAX_DISABLE_MOST_OPTIMIZATIONS"] == "1"
+)
+
+
+@pytest.fixture
+def optimised_compiles():
+    """The test's programs compile with XLA's optimisations (level 1 of TEST_XLA_FLAGS): for a
+    test that runs thousands of updates (unoptimised, test_dom2's denoising test ran 56 s instead
+    of 12 s, against 5 s more of compiling)."""
+    before = jax.config.values["jax_disable_most_optimizations"]
+    jax.config.update("jax_disable_most_optimizations", False)
+    yield
+    jax.config.update("jax_disable_most_optimizations", before)
 
 
 def pytest_sessionstart(session):

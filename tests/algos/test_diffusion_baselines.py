@@ -125,7 +125,7 @@ def test_masfbc_update_moves_every_network_with_finite_metrics():
 
 
 # ----- SfBC on a toy ----------------------------------------------------------------------------
-def test_sfbc_selects_the_mode_its_critic_prefers():
+def test_sfbc_selects_the_mode_its_critic_prefers(optimised_compiles):
     """One agent, one state, behaviour actions -0.6 or +0.6 (reward 1 for +0.6, 0 for -0.6,
     terminal). The behaviour model's own samples cover both modes; SfBC's chosen actions sit in
     the rewarded one, and its value backup at the state rates it by that mode."""

@@ -103,7 +103,7 @@ def test_q_term_moves_actions_toward_higher_q():
 
 
 @pytest.mark.slow
-def test_denoising_loss_falls_and_samples_are_bimodal():
+def test_denoising_loss_falls_and_samples_are_bimodal(optimised_compiles):
     """BC only (eta 0): data at -0.6 and +0.6; the samples pile up at both modes, not between.
 
     Five diffusion steps cannot separate modes this close completely (the last step's x0
