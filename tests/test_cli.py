@@ -58,14 +58,6 @@ def test_envs_lists_mpe():
 
 
 @pytest.mark.slow
-def test_unknown_env_is_a_clear_error():
-    out = subprocess.run(
-        [sys.executable, "-m", "dom2_jax", "train", "--env", "nope"], capture_output=True, text=True
-    )
-    assert out.returncode != 0 and "invalid choice" in out.stderr and "mpe_spread" in out.stderr
-
-
-@pytest.mark.slow
 def test_data_writes_a_loadable_dataset(tmp_path):
     from dom2_jax.io.dataset_files import load_dataset
 

@@ -1,5 +1,6 @@
-"""`python -m dom2_jax data import | export | info` on files the tests write (each subprocess
-fails or finishes before compiling anything: a few seconds)."""
+"""`python -m dom2_jax data import | export | info` on files the tests write: the first test
+through `python -m dom2_jax` in subprocesses (each fails or finishes before compiling anything: a
+few seconds of imports), the rest through `cli.main` in this process (`in_process`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from dom2_jax.io.dataset_files import load_dataset
 from tests.io.test_importers import write_omar
-from tests.test_cli_errors import cli, error_line, rewrite
+from tests.test_cli_errors import cli, error_line, in_process, rewrite
 
 
 def ok(out) -> str:
@@ -37,25 +38,23 @@ def test_import_omar_then_info(tmp_path, tiny_dataset):
     assert info.splitlines()[1:] == text.splitlines()[2:], (info, text)
 
 
-@pytest.mark.slow
-def test_import_is_checked_against_the_env(tmp_path, tiny_dataset):
+def test_import_is_checked_against_the_env(tmp_path, tiny_dataset, capsys):
     folder = write_omar(tmp_path / "omar", tiny_dataset)
     out = tmp_path / "tag.npz"
     args = ("data", "import", "--omar", str(folder), "--out", str(out), "--env", "mpe_tag")
-    error_line(cli(*args), str(out), "obs")
+    error_line(in_process(capsys, *args), str(out), "obs")
     assert not out.exists()  # refused: no unusable file is left behind
 
 
-@pytest.mark.slow
-def test_info_reports_damage(tmp_path, tiny_dataset_file):
-    text = ok(cli("data", "info", str(tiny_dataset_file)))
+def test_info_reports_damage(tmp_path, tiny_dataset_file, capsys):
+    text = ok(in_process(capsys, "data", "info", str(tiny_dataset_file)))
     assert "level random" in text and "checksum  valid" in text and "score" in text
 
     def nudge(arrays):
         arrays["rewards"][0, 0] += 1.0
 
     edited = rewrite(tiny_dataset_file, tmp_path / "edited.npz", nudge, keep_checksum=True)
-    out = cli("data", "info", str(edited))
+    out = in_process(capsys, "data", "info", str(edited))
     assert out.returncode == 1 and "checksum  MISMATCH" in out.stdout, out.stdout + out.stderr
     assert "schema    valid" in out.stdout
 
@@ -63,25 +62,36 @@ def test_info_reports_damage(tmp_path, tiny_dataset_file):
         arrays["obs"][3, 0, 0] = np.nan
 
     broken = rewrite(tiny_dataset_file, tmp_path / "nan.npz", nan)
-    out = cli("data", "info", str(broken))
+    out = in_process(capsys, "data", "info", str(broken))
     assert out.returncode == 1 and "schema    INVALID: obs" in out.stdout, out.stdout
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(tiny_dataset_file.read_bytes()[:500])
-    error_line(cli("data", "info", str(truncated)), str(truncated))
+    error_line(in_process(capsys, "data", "info", str(truncated)), str(truncated))
 
 
 @pytest.mark.slow
-def test_ogmarl_export_then_import(tmp_path, tiny_dataset_file):
+def test_ogmarl_export_then_import(tmp_path, tiny_dataset_file, capsys):
     pytest.importorskip("flashbax", reason="og-marl vaults need the ogmarl extra")
     vault = tmp_path / "vaults" / "mpe_spread" / "v1"
-    text = ok(cli("data", "export", str(tiny_dataset_file), "--ogmarl", str(vault)))
+    text = ok(in_process(capsys, "data", "export", str(tiny_dataset_file), "--ogmarl", str(vault)))
     assert f"-> og-marl vault {vault} (read back: 200 steps)" in text
     error_line(
-        cli("data", "export", str(tiny_dataset_file), "--ogmarl", str(vault)), "already there"
+        in_process(capsys, "data", "export", str(tiny_dataset_file), "--ogmarl", str(vault)),
+        "already there",
     )
     back = tmp_path / "back.npz"
     text = ok(
-        cli("data", "import", "--ogmarl", str(vault), "--out", str(back), "--level", "random")
+        in_process(
+            capsys,
+            "data",
+            "import",
+            "--ogmarl",
+            str(vault),
+            "--out",
+            str(back),
+            "--level",
+            "random",
+        )
     )
     assert "mpe_spread, level random" in text and "og-marl vault" in text
     original, _ = load_dataset(tiny_dataset_file)
@@ -90,8 +100,12 @@ def test_ogmarl_export_then_import(tmp_path, tiny_dataset_file):
         np.testing.assert_array_equal(getattr(imported, field), getattr(original, field))
 
 
-@pytest.mark.slow
-def test_data_actions_name_their_missing_arguments(tmp_path):
-    error_line(cli("data", "import", "--out", str(tmp_path / "x.npz")), "--omar DIR or --ogmarl")
-    error_line(cli("data", "info"), "data info: FILE is required")
-    error_line(cli("data", "export", str(tmp_path / "x.npz")), "--ogmarl is required")
+def test_data_actions_name_their_missing_arguments(tmp_path, capsys):
+    error_line(
+        in_process(capsys, "data", "import", "--out", str(tmp_path / "x.npz")),
+        "--omar DIR or --ogmarl",
+    )
+    error_line(in_process(capsys, "data", "info"), "data info: FILE is required")
+    error_line(
+        in_process(capsys, "data", "export", str(tmp_path / "x.npz")), "--ogmarl is required"
+    )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -18,6 +16,7 @@ from dom2_jax.config import (
     to_dict,
 )
 from experiments.configs import export
+from tests.test_cli_errors import in_process
 
 
 @pytest.mark.parametrize("algo", list(algo_configs()))
@@ -78,21 +77,15 @@ def test_exported_preset_files_equal_the_presets():
         assert from_dict(json.loads(text)) == preset(rel.parent.name, *rel.stem.split("-", 1))
 
 
-@pytest.mark.slow
-def test_cli_refuses_config_conflicts_and_missing_files(tmp_path):
-    cli = [sys.executable, "-m", "dom2_jax", "train"]
+def test_cli_refuses_config_conflicts_and_missing_files(tmp_path, capsys):
     path = export.ROOT / "cpu" / "mpe_spread-expert.json"
-    out = subprocess.run(
-        [*cli, "--config", str(path), "--env", "mpe_tag"], capture_output=True, text=True
-    )
-    assert out.returncode != 0 and "--env conflicts with --config" in out.stderr
-    out = subprocess.run(
-        [*cli, "--config", str(tmp_path / "x.json")], capture_output=True, text=True
-    )
-    assert out.returncode != 0 and "no such file" in out.stderr
+    out = in_process(capsys, "train", "--config", str(path), "--env", "mpe_tag")
+    assert out.returncode == 2 and "--env conflicts with --config" in out.stderr
+    out = in_process(capsys, "train", "--config", str(tmp_path / "x.json"))
+    assert out.returncode == 2 and "no such file" in out.stderr
     bad = tmp_path / "bad.json"
     record = to_dict(preset("tiny"))
     record["train"] = dataclasses.asdict(preset("tiny").train) | {"n_seedz": 2}
     bad.write_text(json.dumps(record))
-    out = subprocess.run([*cli, "--config", str(bad)], capture_output=True, text=True)
-    assert out.returncode != 0 and "n_seedz" in out.stderr and str(bad) in out.stderr
+    out = in_process(capsys, "train", "--config", str(bad))
+    assert out.returncode == 2 and "n_seedz" in out.stderr and str(bad) in out.stderr
