@@ -22,6 +22,9 @@ UV_PIP  = $(BIN)/uv pip install -q --python $(BIN)/python $(if $(PIP_FIND_LINKS)
 # most of pip's install time (uv compiles none by default).
 PIP_INSTALL = $(BIN)/python -m pip install -q --no-compile
 INSTALL = if test -x $(BIN)/uv; then $(UV_PIP) $(1); else $(PIP_INSTALL) $(1); fi
+# $(call) splits its arguments at commas, so requirements that hold one are named by variables.
+DEV_REQ  := -e '.[dev]'
+TEST_REQ := -e '.[dev,bench]'
 # BYTECODE compiles only what a run imports, once, even where PYTHONDONTWRITEBYTECODE is set (it
 # would make every new process, and the tests start many, compile jax, flax and brax again).
 # distrax and matplotlib are imported where they are used, not by a module's import, so they are
@@ -32,7 +35,7 @@ BYTECODE = PYTHONDONTWRITEBYTECODE= $(BIN)/python -W ignore -c 'import importlib
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q 'uv>=0.5,<1' || $(BIN)/python -m pip install -q --upgrade pip
-	$(call INSTALL,-e '.[dev]')
+	$(call INSTALL,$(DEV_REQ))
 	$(BYTECODE)
 	touch $(STAMP)
 
@@ -45,7 +48,7 @@ $(STAMP): pyproject.toml
 TORCH ?= torch==2.13.0
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -c 'import torch' 2>/dev/null || $(call INSTALL,'$(TORCH)')
-	$(call INSTALL,-e '.[dev,bench]')
+	$(call INSTALL,$(TEST_REQ))
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -c 'import torch, pytest, xdist'
 	touch $(TEST_STAMP)
 
