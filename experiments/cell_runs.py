@@ -14,6 +14,11 @@ results: a rerun on a fresh clone reads finished cells from there instead of ret
 A cell with `cell.json` is finished and is never rerun; a cell with checkpoints but no
 `cell.json` was interrupted and resumes (`run_training(resume=True)`); a changed config or
 dataset gives another hash, so a stale result is never reused.
+
+Several processes may run the same stage at once (one per core: the cells' programs are mostly
+single-threaded): a process claims a cell before training it (`claim`, a file created
+exclusively in its folder) and skips, as "running", a cell another live process holds. Once
+every process has ended, `--report-only` writes the tables from all finished cells.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +70,44 @@ def committed_path(dirs: Dirs, folder: Path) -> Path:
     return dirs.results / "cells" / f"{folder.name}.json"
 
 
+def _holder_alive(text: str) -> bool:
+    host, _, pid = text.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's claim on a shared folder: trust it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim(folder: Path) -> bool:
+    """Claim the cell's folder for this process; False if a live process holds it. A claim
+    left by a killed process (same host, pid gone) is taken over."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path, me = folder / "claim", f"{socket.gethostname()}:{os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                holder = path.read_text()
+            except FileNotFoundError:
+                continue  # released meanwhile
+            if holder == me:
+                return True
+            if _holder_alive(holder):
+                return False
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(me)
+        return True
+    return False
+
+
 def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     """Train the cell, or read it from the cache; returns its record (see the module doc).
 
@@ -83,6 +128,11 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
             return dict(json.loads(path.read_text()), cached=True)
     if not dirs.train:
         return {"cell": dataclasses.asdict(cell), "status": "not run", "cached": True}
+    if not claim(folder):
+        return {"cell": dataclasses.asdict(cell), "status": "running", "cached": True}
+    if done.exists():  # finished by another process between the check above and the claim
+        (folder / "claim").unlink(missing_ok=True)
+        return dict(json.loads(done.read_text()), cached=True)
     record = {
         "cell": dataclasses.asdict(cell),
         "key": folder.name.rsplit("-", 1)[-1],
@@ -111,6 +161,7 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     )
     write_json(done, record)
     write_json(committed, record)
+    (folder / "claim").unlink(missing_ok=True)
     return dict(record, cached=False)
 
 

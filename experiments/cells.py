@@ -125,7 +125,7 @@ def cell_config(cell: Cell, exp: ExperimentPreset):
         eval_every=eval_every,
         eval_episodes=exp.episodes(cell.env),
         eval_candidates=exp.eval_candidates if cell.algo in exp.candidate_algos else (1,),
-        n_seeds=exp.n_seeds,
+        n_seeds=exp.seeds(cell.env, cell.level),
         seed=0,
     )
     if batch is not None:

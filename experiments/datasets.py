@@ -9,6 +9,7 @@ stages report it as missing, not an error). Dataset fractions are whole-episode 
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 from experiments.cells import Cell
@@ -40,7 +41,15 @@ def base_dataset(env: str, level: str, exp: ExperimentPreset, dirs: Dirs) -> Pat
 
     suffix = f"-{exp.dataset_preset}"
     path = generation.default_path(env, level, DATA_SEED, dirs.data, suffix=suffix)
-    if not path.exists():
+    if path.exists():
+        return path
+    # Stage processes running side by side (experiments.cell_runs) wait for the one generating
+    # a level instead of generating it again (a 1M-transition HalfCheetah level takes ~30 min).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path
         try:
             replay = replay_for(env, level, DATA_SEED, progress=False)  # medium-replay: MATD3
             generation.generate(

@@ -31,7 +31,7 @@ from experiments.cell_runs import run_cells
 from experiments.cells import Cell
 from experiments.curve_table import cell_row, column_label, columns, curve_panels
 from experiments.folders import Dirs
-from experiments.main_table import main_cells
+from experiments.main_table import main_cells, training_order
 from experiments.presets import ExperimentPreset
 from experiments.stage import stage_main
 from experiments.tables import line_panels, write_csv
@@ -161,28 +161,32 @@ def markdown(rows, verdicts, agg, exp: ExperimentPreset) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(records: dict[Cell, dict], exp: ExperimentPreset, results: Path) -> list[Path]:
+def write_results(
+    records: dict[Cell, dict], exp: ExperimentPreset, results: Path, stem: str = "fair"
+) -> list[Path]:
+    """`<stem>_table.{md,csv}`, `<stem>_verdicts.csv`, `<stem>_curves.png` (the main table
+    stage writes the same report as `main_table_*` for a preset under the fair protocol)."""
     rows = build_rows(records, exp)
     verdicts = verdict_rows(rows, exp)
     agg = aggregates(rows, exp)
     results.mkdir(parents=True, exist_ok=True)
     paths = [
-        write_csv(results / "fair_table.csv", rows),
-        write_csv(results / "fair_verdicts.csv", verdicts),
+        write_csv(results / f"{stem}_table.csv", rows),
+        write_csv(results / f"{stem}_verdicts.csv", verdicts),
     ]
-    md = results / "fair_table.md"
+    md = results / f"{stem}_table.md"
     md.write_text(markdown(rows, verdicts, agg, exp))
     paths.append(md)
     panels = curve_panels(records, exp)
     if panels:
         paths.append(
-            line_panels(results / "fair_curves.png", panels, "updates", "OMAR-normalised score")
+            line_panels(results / f"{stem}_curves.png", panels, "updates", "OMAR-normalised score")
         )
     return paths
 
 
 def run(exp: ExperimentPreset, dirs: Dirs, progress: bool = True) -> list[Path]:
-    records = run_cells(main_cells(exp), exp, dirs, "fair", progress)
+    records = run_cells(training_order(main_cells(exp), exp), exp, dirs, "fair", progress)
     return write_results(records, exp, dirs.results)
 
 

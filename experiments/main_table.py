@@ -33,6 +33,13 @@ def main_cells(exp: ExperimentPreset) -> list[Cell]:
     return [Cell(a, env, level) for env, level in exp.main_tasks for a in dom2_and_baselines(exp)]
 
 
+def training_order(cells: list[Cell], exp: ExperimentPreset) -> list[Cell]:
+    """The cells of the headline tasks (`exp.task_seeds`) first, so that a run cut short has
+    finished the cells the paper's claims rest on; otherwise the table's order."""
+    headline = set(exp.task_seeds or {})
+    return sorted(cells, key=lambda c: f"{c.env}/{c.level}" not in headline)
+
+
 def build_table(
     records: dict[Cell, dict], exp: ExperimentPreset, score: str = "score_omar"
 ) -> Table:
@@ -69,15 +76,18 @@ def build_table(
     )
 
 
-def write_results(records: dict[Cell, dict], exp: ExperimentPreset, results: Path) -> list[Path]:
+def write_results(
+    records: dict[Cell, dict], exp: ExperimentPreset, results: Path, stem: str = "main_table"
+) -> list[Path]:
+    """`<stem>.{csv,md,png}`: mean ± std per cell beside the OMAR paper's numbers."""
     tables = {score: build_table(records, exp, score) for score in SCORE_NAMES}
     csv_records = []
     for score, table in tables.items():
         for r in table.records(score=score):
             env, level = r["row"].split(" / ")
             csv_records.append({"env": env, "level": level, **r})
-    paths = [write_csv(results / "main_table.csv", csv_records)]
-    md = results / "main_table.md"
+    paths = [write_csv(results / f"{stem}.csv", csv_records)]
+    md = results / f"{stem}.md"
     md.write_text("\n".join(t.markdown() for t in tables.values()))
     paths.append(md)
     table = tables["score_omar"]
@@ -86,12 +96,18 @@ def write_results(records: dict[Cell, dict], exp: ExperimentPreset, results: Pat
         for row in table.rows
     }
     panels = {row: bars for row, bars in panels.items() if bars}
-    paths.append(bar_panels(results / "main_table.png", panels, "OMAR-normalised score"))
+    paths.append(bar_panels(results / f"{stem}.png", panels, "OMAR-normalised score"))
     return paths
 
 
 def run(exp: ExperimentPreset, dirs: Dirs, progress: bool = True) -> list[Path]:
-    records = run_cells(main_cells(exp), exp, dirs, "main_table", progress)
+    records = run_cells(training_order(main_cells(exp), exp), exp, dirs, "main_table", progress)
+    if exp.budgets is not None:  # the fair protocol: curves, CIs, best-of-K, verdicts, rliable
+        from experiments import fair
+
+        return fair.write_results(records, exp, dirs.results, stem="main_table") + [
+            *write_results(records, exp, dirs.results, stem="main_table_published")
+        ]
     return write_results(records, exp, dirs.results)
 
 

@@ -3,8 +3,9 @@
 Not to be confused with the two kinds each one names: a network-size preset of the algorithms
 (`dom2_jax.config.NETWORK_PRESETS`) and a dataset-size preset (`dom2_jax.io.generation`).
 
-`cpu` fits every stage in <= 2 h on a 2-core CPU (the arithmetic is in experiments/README.md);
-`paper` is the full scale for a GPU; `smoke` checks the pipeline in minutes (not results).
+`cpu` runs every stage under the fair protocol at CPU scale (its cost, measured per cell, is in
+experiments/README.md); `paper` is the full scale for a GPU; `smoke` checks the pipeline in
+minutes (not results).
 The multimodal stage (`experiments.multimodal`) has its own (`MULTIMODAL_PRESETS`): the fair
 protocol on multimodal data, with the size of its coordination analysis.
 """
@@ -34,7 +35,7 @@ class ExperimentPreset:
     (`compares_with_paper`) must use paper-size data."""
     n_updates: int
     n_seeds: int
-    """Seeds per cell, trained in one vmapped program."""
+    """Seeds per cell, trained in one vmapped program (`task_seeds` overrides it per task)."""
     eval_episodes: int
     """Evaluation episodes per seed at the end of a run (and per seed and shift)."""
     mujoco_eval_episodes: int
@@ -76,6 +77,9 @@ class ExperimentPreset:
     eta_values: tuple[float, ...] = (0.1, 0.5, 1.0, 2.5, 5.0)
     eta_seeds: int = 3
     """Seeds per eta value in the sweep (the runs of a sweep cell are eta values x seeds)."""
+    task_seeds: dict[str, int] | None = None
+    """Seeds per task, "env/level" -> n, where a task needs more (or fewer) than `n_seeds`:
+    the cells a headline claim rests on."""
     env_episodes: dict[str, int] | None = None
     """Evaluation episodes per env, overriding `eval_episodes` / `mujoco_eval_episodes` (xor's
     episodes are one step, so 100 of them cost less than one spread episode and make its
@@ -89,6 +93,11 @@ class ExperimentPreset:
         mujoco = env_class(env).family == "mabrax"
         return self.mujoco_eval_episodes if mujoco else self.eval_episodes
 
+    def seeds(self, env: str, level: str) -> int:
+        """Seeds of every cell on (env, level): `task_seeds` if it names the task, else
+        `n_seeds`."""
+        return (self.task_seeds or {}).get(f"{env}/{level}", self.n_seeds)
+
     def budget(self, env: str) -> tuple[int, int | None]:
         """(updates, batch size or None for the algorithm preset's) of every cell on `env`."""
         if self.budgets is not None:
@@ -100,6 +109,15 @@ class ExperimentPreset:
     def record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def seed_text(self) -> str:
+        if not self.task_seeds:
+            return f"{self.n_seeds} seeds"
+        counts = sorted(set(self.task_seeds.values()), reverse=True)
+        named = "; ".join(
+            f"{n} on {', '.join(t for t, m in self.task_seeds.items() if m == n)}" for n in counts
+        )
+        return f"{self.n_seeds} seeds per task ({named})"
+
     def scale(self) -> str:
         """One line for the tables and the summary."""
         if self.budgets is not None:
@@ -110,7 +128,7 @@ class ExperimentPreset:
             return (
                 f"`{self.name}` experiment preset (the fair protocol): `{self.network_preset}` "
                 f"networks, one budget per env for every algorithm ({budgets}), one discount per "
-                f"env ({gammas}), {self.n_seeds} seeds, {self.eval_episodes} evaluation episodes "
+                f"env ({gammas}), {self.seed_text()}, {self.eval_episodes} evaluation episodes "
                 f"per seed and evaluation ({self.mujoco_eval_episodes} on HalfCheetah), "
                 f"`{self.dataset_preset}` datasets; score = mean of the last 3 evaluations"
             )
@@ -145,24 +163,47 @@ PRESETS: dict[str, ExperimentPreset] = {
         efficiency_tasks=_grid(ENVS, ("expert",)),
         ablation_tasks=_grid(ENVS, LEVELS),
     ),
-    # <= 2 h on a 2-core CPU on 50k data (experiments/README.md; paper-size data adds its one-off
-    # generation, ~33 min per HalfCheetah level): cpu networks (2x64), short runs with a
-    # small batch, 2 seeds, paper-size datasets (1M transitions, OMAR's medium-replay sizes);
-    # shifts, fractions and ablations on subsets.
+    # The fair protocol (issue 13) at CPU scale on the paper-size datasets (issue 14), every
+    # stage (issue 18): one budget per env for every algorithm (MPE: step 1's 10k updates x
+    # batch 256, after which its spread curves had flattened; HalfCheetah: 20k), one discount
+    # per env, learning curves, reported score = mean of the last 3 evaluations, DOM2 and
+    # MA-Diffusion-QL at K = 1 and 50. 5 seeds on the tasks the paper's headline rests on, 3
+    # elsewhere. Shifts on every env's expert policies; data efficiency on spread expert and
+    # medium; ablations on spread expert and medium-replay. The cost is in experiments/README.md.
     "cpu": ExperimentPreset(
         name="cpu",
         network_preset="cpu",
         dataset_preset="paper",
-        n_updates=2_000,
-        n_seeds=2,
-        eval_episodes=5,
-        mujoco_eval_episodes=2,
-        batch_size=64,
+        n_updates=10_000,
+        chunk_updates=2_000,
+        n_seeds=3,
+        task_seeds={
+            "mpe_spread/expert": 5,
+            "mpe_spread/medium-replay": 5,
+            "mpe_spread/random": 5,
+            "mpe_tag/expert": 5,
+            "mpe_world/expert": 5,
+            "halfcheetah_2x3/expert": 5,
+        },
+        eval_episodes=10,
+        mujoco_eval_episodes=10,
+        budgets={
+            **{env: (10_000, 256) for env in MPE},
+            "halfcheetah_2x3": (20_000, 256),
+        },
+        gamma={**{env: 0.95 for env in MPE}, "halfcheetah_2x3": 0.99},
+        eval_every={**{env: 500 for env in MPE}, "halfcheetah_2x3": 2_000},
+        eval_candidates=(1, 50),
         main_tasks=_grid(ENVS, LEVELS),
-        shift_tasks=_grid(MPE, LEVELS) + (("halfcheetah_2x3", "expert"),),
-        efficiency_tasks=(("mpe_spread", "expert"),),
+        shift_tasks=_grid(ENVS, ("expert",)),
+        efficiency_tasks=(("mpe_spread", "expert"), ("mpe_spread", "medium")),
         efficiency_algos=("dom2", "bc", "matd3bc", "macql", "omar"),
-        ablation_tasks=(("mpe_spread", "medium-replay"), ("mpe_spread", "expert")),
+        ablation_tasks=(("mpe_spread", "expert"), ("mpe_spread", "medium-replay")),
+        eta_tasks=(
+            ("mpe_spread", "expert"),
+            ("mpe_spread", "medium-replay"),
+            ("mpe_spread", "random"),
+        ),
     ),
     # The fair protocol on the cells of issue 13 (experiments/README.md): every algorithm gets
     # the same updates x batch per env and the same discount, 5 seeds, a learning curve (10
