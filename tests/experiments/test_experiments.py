@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import socket
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +19,7 @@ from dom2_jax.io import generation
 from dom2_jax.io.dataset_files import load_dataset, read_metadata, write_dataset
 from dom2_jax.io.training import run_training
 from experiments import main_table, shifts, summary
-from experiments.cell_runs import prepare_cell, run_cell
+from experiments.cell_runs import claim, prepare_cell, run_cell
 from experiments.cells import Cell, cell_config
 from experiments.datasets import cell_dataset, fraction_subset
 from experiments.folders import Dirs
@@ -179,6 +183,23 @@ def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
     assert len(rows) == 3  # header + the first chunk's row + the resumed chunk's row
 
 
+def test_a_cell_another_live_process_holds_is_skipped_and_a_dead_ones_claim_taken_over(dirs):
+    cell = Cell("bc", "mpe_spread", "expert", "no_reweight")  # never trained in this module
+    folder = prepare_cell(cell, TINY, dirs)[3]
+    folder.mkdir(parents=True)
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        (folder / "claim").write_text(f"{socket.gethostname()}:{holder.pid}")
+        record = run_cell(cell, TINY, dirs)
+        assert record["status"] == "running" and not (folder / "run").exists()
+        assert not claim(folder)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert claim(folder) and (folder / "claim").read_text().endswith(f":{os.getpid()}")
+    (folder / "claim").unlink()
+
+
 def test_a_level_without_a_dataset_is_marked_missing(dirs, monkeypatch):
     def no_policy(*args, **kwargs):
         raise MissingPolicyError("no shipped behaviour policy")
@@ -196,9 +217,17 @@ def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(d
     md = (dirs.results / "shifts.md").read_text()
     for shift in shift_table.shifts_for("mpe_spread"):
         assert f"| {shift.name} |" in md
-    assert "| expert | " in md and "/ 8**" in md  # the count over spread's 8 shifts
+    assert "| expert | " in md and ") / 8 |" in md  # the count over spread's 8 shifts
     cached = json.loads(next((dirs.cache / "cells").glob("dom2-*/shifts-*.json")).read_text())
     assert np.asarray(cached["team_return"]).shape == (2, 9)  # seeds x (unshifted + 8 shifts)
+    # The evaluations are committed with the results: a fresh clone (no cache) reads them.
+    committed = sorted((dirs.results / "shifts" / "cells").glob("*.json"))
+    assert len(committed) == 2 and json.loads(committed[0].read_text())["names"][0] == "unshifted"
+    record = dict(run_cell(Cell("dom2", "mpe_spread", "expert"), TINY, dirs))
+    folder = Path(record["run_dir"]).parent.name
+    (mine,) = [p for p in committed if p.name.startswith(folder)]
+    fresh = dict(record, run_dir=str(dirs.cache / "elsewhere" / folder / "run"))
+    assert shifts.evaluate_cell(fresh, TINY, dirs) == json.loads(mine.read_text())
     main_table.run(TINY, dirs, progress=False)  # cached cells: writes the tables only
     text = summary.write_summary(dirs.results).read_text()
     assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 |" in text

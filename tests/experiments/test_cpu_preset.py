@@ -1,0 +1,47 @@
+"""The cpu preset's protocol pieces, without training: seeds per task, the headline tasks
+first, and the shift count by intervals."""
+
+from __future__ import annotations
+
+from experiments import shifts
+from experiments.cells import Cell, cell_config
+from experiments.main_table import main_cells, training_order
+from experiments.presets import PRESETS
+from experiments.tables import Table
+
+
+def test_headline_tasks_get_five_seeds_the_others_three_and_train_first():
+    cpu = PRESETS["cpu"]
+    assert cell_config(Cell("dom2", "mpe_spread", "expert"), cpu).train.n_seeds == 5
+    assert cell_config(Cell("bc", "mpe_tag", "random"), cpu).train.n_seeds == 3
+    assert "5 on mpe_spread/expert" in cpu.scale()
+    order = training_order(main_cells(cpu), cpu)
+    n_headline = 6 * 7  # 6 tasks x DOM2 and 6 baselines
+    assert len(order) == 16 * 7
+    assert all(f"{c.env}/{c.level}" in cpu.task_seeds for c in order[:n_headline])
+    assert not any(f"{c.env}/{c.level}" in cpu.task_seeds for c in order[n_headline:])
+
+
+def test_every_cpu_cell_of_an_env_shares_its_budget_and_discount():
+    cpu = PRESETS["cpu"]
+    for env in ("mpe_spread", "halfcheetah_2x3"):
+        configs = [cell_config(Cell(a, env, "expert"), cpu) for a in ("dom2", "omar", "matd3bc")]
+        assert len({(c.train.n_updates, c.algo.batch_size) for c in configs}) == 1
+        assert len({c.algo.gamma for c in configs}) == 1
+
+
+def test_a_shift_counts_for_dom2_only_when_its_interval_clears_every_baseline():
+    rows = ["unshifted", "clear", "overlap", "behind"]
+    values = {
+        ("unshifted", "dom2"): [1.0, 1.0, 1.0],
+        ("unshifted", "bc"): [1.0, 1.0, 1.0],
+        ("clear", "dom2"): [10.0, 11.0, 12.0],
+        ("clear", "bc"): [1.0, 2.0, 3.0],
+        ("overlap", "dom2"): [5.0, 6.0, 12.0],  # a higher mean, intervals overlapping
+        ("overlap", "bc"): [4.0, 5.0, 6.0],
+        ("behind", "dom2"): [1.0, 2.0, 3.0],
+        ("behind", "bc"): [10.0, 11.0, 12.0],
+    }
+    table = Table(title="", row_header="shift", rows=rows, columns=["dom2", "bc"], values=values)
+    by_ci, by_mean, total, lost = shifts.dom2_wins(table)
+    assert (by_ci, by_mean, total) == (1, 2, 3) and lost == ["overlap", "behind"]
