@@ -80,11 +80,13 @@ data: PRESET ?= paper
 data: $(STAMP)
 	$(BIN)/python -m dom2_jax data --env $(ENV) --level $(LEVEL) --seed $(SEED) --preset $(PRESET)
 
-# The paper's experiments (experiments/README.md): PRESET=cpu fits in <= 2 h on 2 CPU cores,
-# PRESET=paper is the full scale for a GPU. Resumable: a rerun skips finished cells.
+# The paper's experiments (experiments/README.md): PRESET=cpu is the fair protocol at CPU scale
+# (many hours: run it in pieces), PRESET=paper the full scale for a GPU. Resumable: a rerun skips
+# the finished cells, committed under experiments/results/. WORKERS processes train side by side.
 experiments: PRESET ?= cpu
+experiments: WORKERS ?= 2
 experiments: $(STAMP)
-	$(BIN)/python -m experiments.run_all --preset $(PRESET)
+	$(BIN)/python -m experiments.run_all --preset $(PRESET) --workers $(WORKERS)
 
 # The fair protocol (issue 13): one budget and one discount per env, 5 seeds, learning curves,
 # CIs, DOM2 with 1 and 50 evaluation candidates; then DOM2's eta sweep. Resumable cell by cell,

@@ -4,15 +4,21 @@
     python -m experiments.run_all --preset paper          # the full scale, for a GPU
     python -m experiments.run_all --preset cpu --stages main_table shifts
 
-Stages are resumable: finished cells are read from the cache (experiments/cache/), an
-interrupted cell resumes from its last checkpoint, so rerunning after a stop only does what is
-left. Later stages reuse the earlier stages' cells (the shifts evaluate the main table's trained
-policies; the 100% data-efficiency and default ablation cells are main-table cells).
+Stages are resumable: finished cells are read from the committed results or the cache
+(experiments/cache/), an interrupted cell resumes from its last checkpoint, so rerunning after a
+stop only does what is left. `--workers N` trains with N processes side by side (the cells'
+programs are mostly single-threaded: one per core), each claiming the next free cell
+(`experiments.cell_runs`); once all have ended, the tables and the summary are written from
+every finished cell. Later stages reuse the earlier stages' cells (the shifts evaluate the main
+table's trained policies; the 100% data-efficiency and default ablation cells are main-table
+cells).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 
 from experiments import ablations, data_efficiency, main_table, shifts, summary
@@ -31,7 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(parser)
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes training cells side by side (1 per core)"
+    )
     args = parser.parse_args(argv)
+    if args.workers > 1 and not args.report_only:
+        return run_workers(args.workers, argv if argv is not None else sys.argv[1:])
     exp, dirs = preset_by_name(args.preset), dirs_from_args(args)
     setup_jax(dirs)
     start = time.perf_counter()
@@ -54,6 +65,21 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(f"  wrote {p}" for p in written), flush=True)
     print(f"[experiments] wrote {summary.write_summary(dirs.results)}")
     print(f"[experiments] all stages: {(time.perf_counter() - start) / 60:.1f} min")
+
+
+def run_workers(n: int, argv: list[str]) -> None:
+    """n processes run every stage's cells side by side; then one report-only pass writes the
+    tables (and the shift evaluations of cells other processes trained) and the summary."""
+    base = [a for a in argv if not a.startswith("--workers")]
+    if "--workers" in argv:  # "--workers N" as two arguments
+        i = argv.index("--workers")
+        base = argv[:i] + argv[i + 2 :]
+    command = [sys.executable, "-m", "experiments.run_all", *base, "--workers", "1"]
+    workers = [subprocess.Popen(command) for _ in range(n)]
+    codes = [w.wait() for w in workers]
+    if any(codes):
+        raise SystemExit(f"experiments.run_all: a worker failed (exit codes {codes})")
+    main([*base, "--report-only"])
 
 
 if __name__ == "__main__":

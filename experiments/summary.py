@@ -3,9 +3,10 @@
     python -m experiments.summary [--results experiments/results]
 
 Reads `main_table.csv`, `shifts.csv`, `data_efficiency.csv`, `ablations.csv` and `runs.json`
-(whichever exist) and writes `SUMMARY.md`: the stages' commands, dates and wall times, one
-verdict per claim (holds / does not hold / holds only ...), then the tables (the stages'
-markdown files) and figures. Verdicts compare means over seeds, with the OMAR-normalised score
+(whichever exist; under the fair protocol the main table's is `main_table_published.csv`) and
+writes `SUMMARY.md`: the stages' commands, dates and wall times, one verdict per claim (holds /
+ties / does not hold / holds only ...), then the tables (the stages' markdown files) and
+figures. Verdicts compare 95% bootstrap intervals over seeds of the OMAR-normalised score
 (rankings do not depend on the normalisation: it is affine per env).
 """
 
@@ -37,71 +38,86 @@ def _means(records, score=SCORE, field="mean", **match) -> dict[tuple, dict[str,
     return dict(out)
 
 
-def dom2_beats_all(means: dict[str, float], columns: list[str]) -> bool | None:
-    """True/False when DOM2 and every other column are scored, None otherwise."""
-    others = [c for c in columns if c != "dom2"]
-    if "dom2" not in means or any(c not in means for c in others):
-        return None
-    return all(means["dom2"] > means[c] for c in others)
-
-
 def _columns(records) -> list[str]:
     return list(dict.fromkeys(r["column"] for r in records))
 
 
+def _seeds(records, **match) -> dict[tuple, dict[str, list[float]]]:
+    """(the records' grouping keys) -> {column: per-seed scores} for scored records."""
+    out: dict[tuple, dict[str, list[float]]] = defaultdict(dict)
+    for r in records:
+        if r.get("score") != SCORE or any(r.get(k) != str(v) for k, v in match.items()):
+            continue
+        if r["mean"] != "" and r.get("seeds", ""):
+            key = tuple(r.get(k, "") for k in ("env", "level", "row", "table"))
+            out[key][r["column"]] = [float(v) for v in r["seeds"].split()]
+    return dict(out)
+
+
 def _count(records, columns: list[str], **match):
-    """(DOM2's wins, rows scored, wins whose mean ± std interval clears every baseline's,
-    the rows it loses with the winner)."""
-    rows, stds = _means(records, **match), _means(records, field="std", **match)
-    wins, clear, lost = 0, 0, []
-    scored = {k: dom2_beats_all(m, columns) for k, m in rows.items()}
-    scored = {k: v for k, v in scored.items() if v is not None and k[2] != "unshifted"}
-    for key, won in scored.items():
-        m, s = rows[key], stds[key]
-        others = [c for c in columns if c != "dom2"]
-        if won:
-            wins += 1
-            clear += all(m["dom2"] - s["dom2"] > m[c] + s[c] for c in others)
-        else:
-            best = max(others, key=lambda c: m[c])
+    """Per row with every column scored, DOM2 against each baseline by 95% bootstrap intervals
+    over seeds (`experiments.stats`): (rows where DOM2's interval sits above every baseline's,
+    rows where it sits below some baseline's, rows scored, those rows' descriptions). The other
+    rows are ties: some interval overlaps DOM2's and none is above it."""
+    from experiments import stats
+
+    others = [c for c in columns if c != "dom2"]
+    beats, loses, total, lost = 0, 0, 0, []
+    for key, seeds in _seeds(records, **match).items():
+        if key[2] == "unshifted" or "dom2" not in seeds or any(c not in seeds for c in others):
+            continue
+        total += 1
+        ci = {c: stats.cell_interval(seeds[c], name=c) for c in ["dom2", *others]}
+        verdicts = {c: stats.verdict(ci["dom2"], ci[c]) for c in others}
+        beats += all(v == "beats" for v in verdicts.values())
+        above = [c for c, v in verdicts.items() if v == "loses"]
+        loses += bool(above)
+        if above:
+            best = max(above, key=lambda c: ci[c][0])
             where = key[2] if key[0] in key[2] else f"{key[0]} {key[2]}"
-            lost.append(f"{where} ({best} {m[best]:.1f} vs dom2 {m['dom2']:.1f})")
-    return wins, len(scored), clear, lost
+            lost.append(
+                f"{where} ({best} {stats.format_interval(*ci[best])} vs dom2 "
+                f"{stats.format_interval(*ci['dom2'])})"
+            )
+    return beats, loses, total, lost
 
 
-def _wins_text(wins, total, clear, what="tasks") -> str:
-    return f"DOM2 best on {wins} / {total} {what} ({clear} with mean ± std intervals apart)"
+def _wins_text(beats, loses, total, what="tasks") -> str:
+    return (
+        f"DOM2's 95% interval above every baseline's on {beats} / {total} {what}, below some "
+        f"baseline's on {loses}, overlapping (tie) on {total - beats - loses}"
+    )
 
 
-def _verdict_all(wins: int, total: int, what: str) -> str:
+def _verdict_all(beats: int, loses: int, total: int, what: str) -> str:
     if total == 0:
         return "not measured"
-    if wins == total:
+    if beats == total:
         return "holds"
-    if wins == 0:
-        return f"does not hold: DOM2 is best on no {what}"
-    return f"does not hold as stated: DOM2 is best on {wins} of {total} {what}"
+    if loses == 0:
+        return f"ties: DOM2 is ahead by intervals on {beats} of {total} {what}, level on the rest"
+    return f"does not hold: a baseline is ahead by intervals on {loses} of {total} {what}"
 
 
 def main_claims(records) -> list[tuple[str, str, str, str]]:
     columns = _columns(records)
-    wins, total, clear, lost = _count(records, columns)
+    beats, loses, total, lost = _count(records, columns)
     claims = [
         (
             "Main table: DOM2 beats every baseline on every MPE task x dataset and on "
             "HalfCheetah 2x3",
             "qualitative (DOM2's tables are not in any copy we have)",
-            _wins_text(wins, total, clear) + (f"; not on: {'; '.join(lost)}" if lost else ""),
-            _verdict_all(wins, total, "tasks"),
+            _wins_text(beats, loses, total) + (f"; behind on: {'; '.join(lost)}" if lost else ""),
+            _verdict_all(beats, loses, total, "tasks"),
         )
     ]
-    wins, total, clear, _ = _count(records, columns, level="random")
+    beats, loses, total, _ = _count(records, columns, level="random")
     claims.append(
         (
             "... including the random datasets, where conservative methods fail",
             "qualitative",
-            _wins_text(wins, total, clear, "random datasets"),
-            _verdict_all(wins, total, "random datasets"),
+            _wins_text(beats, loses, total, "random datasets"),
+            _verdict_all(beats, loses, total, "random datasets"),
         )
     )
     return claims
@@ -112,7 +128,7 @@ def shift_claims(records) -> list[tuple[str, str, str, str]]:
     claims = []
     levels = list(dict.fromkeys(r["level"] for r in records))
     for level in sorted(levels, key=lambda lv: lv != "expert"):
-        wins, total, clear, _ = _count(records, columns, level=level)
+        wins, loses, total, _ = _count(records, columns, level=level)
         if total == 0:
             verdict = "not measured"
         elif wins * PAPER_SHIFTS >= PAPER_SHIFT_WINS * total:
@@ -124,7 +140,7 @@ def shift_claims(records) -> list[tuple[str, str, str, str]]:
                 f"Shifts ({level} policies): DOM2 beats the baselines in 28 of 30 shifted envs"
                 + (" (headline)" if level == "expert" else ""),
                 f"{PAPER_SHIFT_WINS} / {PAPER_SHIFTS}",
-                _wins_text(wins, total, clear, "shifts"),
+                _wins_text(wins, loses, total, "shifts"),
                 verdict,
             )
         )
@@ -176,14 +192,15 @@ def ablation_claims(records) -> list[tuple[str, str, str, str]]:
     claims = []
     fair = [r for r in records if r.get("table") == "all_reweighted"]
     if fair:
-        wins, total, clear, lost = _count(fair, _columns(fair))
+        beats, loses, total, lost = _count(fair, _columns(fair))
         claims.append(
             (
                 "(reviewers) DOM2 still beats every baseline when the baselines get the same "
                 "trajectory reweighting",
                 "not in the paper",
-                _wins_text(wins, total, clear) + (f"; not on: {'; '.join(lost)}" if lost else ""),
-                _verdict_all(wins, total, "tasks"),
+                _wins_text(beats, loses, total)
+                + (f"; behind on: {'; '.join(lost)}" if lost else ""),
+                _verdict_all(beats, loses, total, "tasks"),
             )
         )
     comp = [r for r in records if r.get("table") == "components"]
@@ -278,21 +295,30 @@ def build_summary(results: Path) -> str:
     ]
     sections = []
     for stage, claims in STAGES.items():
-        path = results / f"{stage}.csv"
+        # Under the fair protocol the main table's mean-and-seeds table is main_table_published
+        # (main_table_table.md is the report with best-of-K, convergence and rliable).
+        names = [f"{stage}_published", stage] if stage == "main_table" else [stage]
+        path = next(
+            (results / f"{n}.csv" for n in names if (results / f"{n}.csv").exists()),
+            results / f"{stage}.csv",
+        )
         if not path.exists():
             lines.append(f"| {stage} | | stage not run | not measured |")
             continue
         for claim in claims(read_csv(path)):
             lines.append("| " + " | ".join(claim) + " |")
-        md = results / f"{stage}.md"
+        md = results / f"{stage}_table.md" if stage == "main_table" else results / f"{stage}.md"
+        md = md if md.exists() else results / f"{stage}.md"
         if md.exists():
             sections += [f"## {stage}", "", md.read_text().replace("### ", "#### ")]
             sections += [f"![{p.stem}]({p.name})" for p in sorted(results.glob(f"{stage}*.png"))]
             sections.append("")
     lines += [
         "",
-        "Verdicts compare means over seeds (the tables give the std): with few seeds a small "
-        "margin is within noise. Published baseline numbers sit beside ours in the main table.",
+        "Verdicts compare 95% bootstrap intervals over seeds (rliable, `experiments/stats.py`): "
+        "DOM2 is ahead of a baseline only when its interval sits above the baseline's, behind "
+        "only when below; overlapping intervals are a tie. Published baseline numbers sit "
+        "beside ours in `main_table_published.md`.",
         "",
     ]
     return "\n".join(lines + sections) + "\n"

@@ -45,3 +45,35 @@ def test_a_shift_counts_for_dom2_only_when_its_interval_clears_every_baseline():
     table = Table(title="", row_header="shift", rows=rows, columns=["dom2", "bc"], values=values)
     by_ci, by_mean, total, lost = shifts.dom2_wins(table)
     assert (by_ci, by_mean, total) == (1, 2, 3) and lost == ["overlap", "behind"]
+
+
+def _records(rows: dict[str, dict[str, list[float]]]) -> list[dict]:
+    """Main-table CSV records (as `Table.records` writes them) of per-seed scores."""
+    return [
+        {
+            "env": "mpe_spread",
+            "level": level,
+            "row": f"mpe_spread / {level}",
+            "column": column,
+            "score": "score_omar",
+            "mean": str(sum(seeds) / len(seeds)),
+            "seeds": " ".join(str(v) for v in seeds),
+        }
+        for level, columns in rows.items()
+        for column, seeds in columns.items()
+    ]
+
+
+def test_summary_verdicts_come_from_intervals_not_means():
+    from experiments.summary import main_claims
+
+    ahead = {"dom2": [50.0, 51.0, 52.0], "bc": [10.0, 11.0, 12.0]}
+    level = {"dom2": [10.0, 30.0, 50.0], "bc": [20.0, 25.0, 30.0]}  # DOM2's mean higher
+    behind = {"dom2": [1.0, 2.0, 3.0], "bc": [40.0, 41.0, 42.0]}
+    claims = main_claims(_records({"expert": ahead}))
+    assert claims[0][3] == "holds" and claims[1][3] == "not measured"  # no random level
+    claims = main_claims(_records({"expert": ahead, "medium": level}))
+    assert claims[0][3].startswith("ties") and "on 1 / 2 tasks" in claims[0][2]
+    claims = main_claims(_records({"expert": ahead, "random": behind}))
+    assert claims[0][3].startswith("does not hold") and "random (bc 41.0" in claims[0][2]
+    assert claims[1][3].startswith("does not hold")  # the random-datasets claim

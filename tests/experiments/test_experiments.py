@@ -230,7 +230,7 @@ def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(d
     assert shifts.evaluate_cell(fresh, TINY, dirs) == json.loads(mine.read_text())
     main_table.run(TINY, dirs, progress=False)  # cached cells: writes the tables only
     text = summary.write_summary(dirs.results).read_text()
-    assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 |" in text
+    assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 shifts" in text
 
 
 def test_presets_that_compare_with_the_paper_use_paper_size_data():
