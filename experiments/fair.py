@@ -182,6 +182,9 @@ def write_results(
         paths.append(
             line_panels(results / f"{stem}_curves.png", panels, "updates", "OMAR-normalised score")
         )
+    tasks, aggregate, poi = agg
+    if tasks:  # rliable's aggregate across tasks: IQM and mean, P(DOM2 > X)
+        paths += stats.aggregate_figure(results / f"{stem}_aggregate.png", aggregate, poi)
     return paths
 
 

@@ -245,3 +245,49 @@ def verdict(a: Interval, b: Interval) -> Verdict:
 def format_interval(mean: float, lo: float, hi: float, digits: int = 1) -> str:
     """``format_interval(12.34, 10.06, 14.0) == "12.3 [10.1, 14.0]"`` (NaN prints as "nan")."""
     return f"{mean:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def aggregate_figure(
+    path, aggregates: Mapping[str, Mapping[str, Interval]], poi: Mapping[tuple[str, str], Interval]
+):
+    """rliable's figures of `aggregate` (IQM and mean with their intervals, one row per
+    algorithm) and `probability_of_improvement` (P(X > Y) with its interval), side by side in
+    one PNG at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from rliable import plot_utils
+
+    algos = list(aggregates)
+    points = {a: np.array([aggregates[a]["iqm"][0], aggregates[a]["mean"][0]]) for a in algos}
+    cis = {
+        a: np.array([[aggregates[a][m][1] for m in ("iqm", "mean")],
+                     [aggregates[a][m][2] for m in ("iqm", "mean")]])
+        for a in algos
+    }  # fmt: skip
+    fig, _ = plot_utils.plot_interval_estimates(
+        points,
+        cis,
+        metric_names=["IQM", "Mean"],
+        algorithms=algos,
+        xlabel="OMAR-normalised score",
+        xlabel_y_coordinate=-1.0 / len(algos) - 0.05,  # below the ticks however few the rows
+    )
+    fig.savefig(path.with_name(path.stem + "-scores.png"), bbox_inches="tight", dpi=120)
+    plt.close(fig)
+    if poi:
+        probabilities = {f"{x},{y}": v[0] for (x, y), v in poi.items()}
+        intervals = {f"{x},{y}": np.array([v[1], v[2]]) for (x, y), v in poi.items()}
+        ax = plot_utils.plot_probability_of_improvement(
+            probabilities, intervals, figsize=(4, 0.4 * len(poi) + 1)
+        )
+        ax.figure.savefig(
+            path.with_name(path.stem + "-improvement.png"), bbox_inches="tight", dpi=120
+        )
+        plt.close(ax.figure)
+    return [
+        p
+        for p in (path.with_name(path.stem + s) for s in ("-scores.png", "-improvement.png"))
+        if p.exists()
+    ]

@@ -34,7 +34,13 @@ def test_report_flags_convergence_and_needs_separated_intervals(tmp_path):
         Cell("bc", "mpe_spread", "expert"): record("bc", climbing),
     }
     paths = fair.write_results(records, EXP, tmp_path)
-    assert {p.name for p in paths} >= {"fair_table.md", "fair_table.csv", "fair_curves.png"}
+    assert {p.name for p in paths} >= {
+        "fair_table.md",
+        "fair_table.csv",
+        "fair_curves.png",
+        "fair_aggregate-scores.png",  # rliable: IQM and mean across tasks
+        "fair_aggregate-improvement.png",  # P(DOM2 > X)
+    }
     rows = {(r["algo"], r["candidates"]): r for r in fair.build_rows(records, EXP)}
     assert rows[("dom2", 1)]["converged"] and not rows[("bc", 1)]["converged"]
     assert rows[("dom2", 3)]["mean"] > rows[("dom2", 1)]["mean"]
