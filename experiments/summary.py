@@ -148,12 +148,17 @@ def shift_claims(records) -> list[tuple[str, str, str, str]]:
 
 
 def efficiency_claims(records) -> list[tuple[str, str, str, str]]:
+    """DOM2 "matches" a baseline's 100% score at a fraction where its 95% interval is not below
+    the baseline's (overlapping or above: `stats.verdict` is not "loses")."""
+    from experiments import stats
+
     columns = _columns(records)
-    by_task: dict[tuple, dict[float, dict[str, float]]] = defaultdict(dict)
+    by_task: dict[tuple, dict[float, dict[str, tuple]]] = defaultdict(dict)
     for r in records:
-        if r.get("score") == SCORE and r["mean"] != "":
+        if r.get("score") == SCORE and r["mean"] != "" and r.get("seeds", ""):
+            seeds = [float(v) for v in r["seeds"].split()]
             by_task[(r["env"], r["level"])].setdefault(float(r["fraction"]), {})[r["column"]] = (
-                float(r["mean"])
+                stats.cell_interval(seeds, name=r["column"])
             )
     claims = []
     for (env, level), rows in by_task.items():
@@ -163,9 +168,18 @@ def efficiency_claims(records) -> list[tuple[str, str, str, str]]:
             if baseline not in full:
                 continue
             total += 1
-            hits = [f for f, m in rows.items() if m.get("dom2", float("-inf")) >= full[baseline]]
+            hits = [
+                f
+                for f, m in rows.items()
+                if "dom2" in m and stats.verdict(m["dom2"], full[baseline]) != "loses"
+            ]
             fraction = min(hits) if hits else None
-            parts.append(f"{baseline}: {'never' if fraction is None else f'{100 * fraction:g}%'}")
+            if fraction is None:
+                parts.append(f"{baseline}: never")
+            else:
+                dom2 = stats.format_interval(*rows[fraction]["dom2"])
+                base = stats.format_interval(*full[baseline])
+                parts.append(f"{baseline}: {100 * fraction:g}% ({dom2} vs {base})")
             if fraction is not None and fraction <= 0.05:
                 good.append(baseline)
         if total == 0:
@@ -181,7 +195,8 @@ def efficiency_claims(records) -> list[tuple[str, str, str, str]]:
                 f"Data efficiency ({env} / {level}): DOM2 with <= 5% of the data matches the "
                 'baselines with 100% ("20x")',
                 "<= 5% (fractions and numbers not retrieved)",
-                "smallest DOM2 fraction matching: " + "; ".join(parts),
+                "smallest DOM2 fraction whose 95% interval is not below the baseline's at 100%: "
+                + "; ".join(parts),
                 verdict,
             )
         )

@@ -77,3 +77,27 @@ def test_summary_verdicts_come_from_intervals_not_means():
     claims = main_claims(_records({"expert": ahead, "random": behind}))
     assert claims[0][3].startswith("does not hold") and "random (bc 41.0" in claims[0][2]
     assert claims[1][3].startswith("does not hold")  # the random-datasets claim
+
+
+def test_data_efficiency_matches_by_intervals():
+    from experiments.summary import efficiency_claims
+
+    def rec(fraction, column, seeds):
+        return {
+            "env": "mpe_spread",
+            "level": "expert",
+            "fraction": str(fraction),
+            "column": column,
+            "score": "score_omar",
+            "mean": str(sum(seeds) / len(seeds)),
+            "seeds": " ".join(str(v) for v in seeds),
+        }
+
+    records = [
+        rec(0.01, "dom2", [10.0, 11.0, 12.0]),  # below bc's 100% interval
+        rec(0.05, "dom2", [38.0, 45.0, 52.0]),  # mean below bc's, intervals overlapping
+        rec(1.0, "dom2", [60.0, 61.0, 62.0]),
+        rec(1.0, "bc", [49.0, 50.0, 51.0]),
+    ]
+    ((_, _, ours, verdict),) = efficiency_claims(records)
+    assert verdict == "holds" and "bc: 5% (" in ours
