@@ -173,6 +173,26 @@ def test_a_cell_runs_once_then_hits_the_cache_and_a_config_change_misses(dirs):
 
 
 @pytest.mark.slow
+def test_a_fresh_clone_reads_a_committed_cell_without_making_its_dataset(
+    dirs, tmp_path, monkeypatch
+):
+    cell = Cell("bc", "mpe_spread", "expert")
+    trained = run_cell(cell, TINY, dirs)  # trained by the test above, or now
+    fresh = Dirs(results=dirs.results, cache=tmp_path / "cache", data=tmp_path / "data")
+
+    def no_generation(*args, **kwargs):
+        raise AssertionError("generated a dataset for a committed cell")
+
+    monkeypatch.setattr(generation, "generate", no_generation)
+    record = run_cell(cell, TINY, fresh)
+    assert record["cached"] and record["key"] == trained["key"]
+    assert record["final"] == trained["final"]
+    # Another config has no committed record: it needs its dataset (generated, here refused).
+    with pytest.raises(AssertionError, match="generated a dataset"):
+        run_cell(cell, dataclasses.replace(TINY, n_updates=12), fresh)
+
+
+@pytest.mark.slow
 def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
     cell = Cell("bc", "mpe_spread", "expert", "reweight")
     config, dataset, _, folder = prepare_cell(cell, TINY, dirs)
