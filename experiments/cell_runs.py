@@ -186,6 +186,12 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     )
     write_json(done, record)
     write_json(committed, record)
+    from experiments import shifts  # (shifts imports this module)
+
+    if record["status"] == "done" and shifts.is_shift_cell(cell, exp):
+        # The checkpoints stay in this machine's cache: evaluate the shifts now, committed
+        # beside the record, so the shift stage never needs a policy trained elsewhere.
+        shifts.evaluate_cell(record, exp, dirs)
     (folder / "claim").unlink(missing_ok=True)
     return dict(record, cached=False)
 

@@ -36,11 +36,42 @@ def shift_cells(exp: ExperimentPreset) -> list[Cell]:
     return [Cell(a, env, level) for env, level in exp.shift_tasks for a in dom2_and_baselines(exp)]
 
 
+def is_shift_cell(cell: Cell, exp: ExperimentPreset) -> bool:
+    """Whether the shift stage evaluates this cell's policies (`experiments.cell_runs` then
+    evaluates them as soon as the cell finishes, while its checkpoint is at hand)."""
+    return cell.variant == "default" and cell.fraction >= 1.0 and cell in shift_cells(exp)
+
+
 def _registry_digest(env_name: str, n_episodes: int) -> str:
     from dom2_jax.envs import shifts as shift_table
 
     text = repr((shift_table.shifts_for(env_name), n_episodes, SHIFT_SEED))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+NO_CHECKPOINT = "no checkpoint"
+
+
+def _evaluation_paths(record: dict, exp: ExperimentPreset, dirs: Dirs) -> tuple[Path, Path]:
+    """(committed, cached) paths of a cell's shift evaluation."""
+    env_name = record["cell"]["env"]
+    digest = _registry_digest(env_name, exp.episodes(env_name))
+    folder = Path(record["run_dir"]).parent
+    return (
+        dirs.results / "shifts" / "cells" / f"{folder.name}-{digest}.json",
+        folder / f"shifts-{digest}.json",
+    )
+
+
+def committed_evaluation(record: dict, exp: ExperimentPreset, dirs: Dirs) -> dict | None:
+    for path in _evaluation_paths(record, exp, dirs):
+        if path.exists():
+            return json.loads(path.read_text())
+    return None
+
+
+def has_checkpoint(record: dict) -> bool:
+    return (Path(record["run_dir"]) / "checkpoints").is_dir()
 
 
 def evaluate_cell(record: dict, exp: ExperimentPreset, dirs: Dirs) -> dict:
@@ -55,15 +86,11 @@ def evaluate_cell(record: dict, exp: ExperimentPreset, dirs: Dirs) -> dict:
 
     from dom2_jax.evaluate import evaluate_shifts
 
-    env_name = record["cell"]["env"]
-    n_episodes = exp.episodes(env_name)
-    folder = Path(record["run_dir"]).parent.name
-    digest = _registry_digest(env_name, n_episodes)
-    committed = dirs.results / "shifts" / "cells" / f"{folder}-{digest}.json"
-    cache = Path(record["run_dir"]).parent / f"shifts-{digest}.json"
-    for path in (committed, cache):
-        if path.exists():
-            return json.loads(path.read_text())
+    done = committed_evaluation(record, exp, dirs)
+    if done is not None:
+        return done
+    committed, cache = _evaluation_paths(record, exp, dirs)
+    n_episodes = exp.episodes(record["cell"]["env"])
     config, env, params, act, states = final_states(record)
     n_seeds, n_steps = config.train.n_seeds, int(params.max_steps)
     keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(SHIFT_SEED), s))(
@@ -107,11 +134,13 @@ def shift_results(
 
     out: dict[Cell, dict | str] = {}
     for cell, record in tqdm(records.items(), desc="shift eval", disable=not progress):
-        out[cell] = (
-            with_scores(evaluate_cell(record, exp, dirs), cell.env)
-            if record.get("status") == "done"
-            else record.get("status", "missing")
-        )
+        if record.get("status") != "done":
+            out[cell] = record.get("status", "missing")
+        elif committed_evaluation(record, exp, dirs) is None and not has_checkpoint(record):
+            # Trained elsewhere before its shift evaluation was committed: the policy is gone.
+            out[cell] = NO_CHECKPOINT
+        else:
+            out[cell] = with_scores(evaluate_cell(record, exp, dirs), cell.env)
     return out
 
 

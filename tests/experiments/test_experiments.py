@@ -165,6 +165,8 @@ def test_a_cell_runs_once_then_hits_the_cache_and_a_config_change_misses(dirs):
     cell = Cell("bc", "mpe_spread", "expert")
     first = run_cell(cell, TINY, dirs)
     assert first["status"] == "done" and not first["cached"] and first["updates"] == 8
+    # A shift task's cell: its shift evaluation is committed as it finishes.
+    assert len(list((dirs.results / "shifts" / "cells").glob("bc-mpe_spread-expert-*.json"))) == 1
     assert len(first["final"]["score_omar"]) == 2
     again = run_cell(cell, TINY, dirs)
     assert again["cached"] and again["final"] == first["final"]
@@ -242,12 +244,17 @@ def test_shift_stage_tables_every_spread_shift_and_the_summary_reads_the_files(d
     assert np.asarray(cached["team_return"]).shape == (2, 9)  # seeds x (unshifted + 8 shifts)
     # The evaluations are committed with the results: a fresh clone (no cache) reads them.
     committed = sorted((dirs.results / "shifts" / "cells").glob("*.json"))
-    assert len(committed) == 2 and json.loads(committed[0].read_text())["names"][0] == "unshifted"
+    assert len(committed) >= 2 and json.loads(committed[0].read_text())["names"][0] == "unshifted"
     record = dict(run_cell(Cell("dom2", "mpe_spread", "expert"), TINY, dirs))
     folder = Path(record["run_dir"]).parent.name
     (mine,) = [p for p in committed if p.name.startswith(folder)]
     fresh = dict(record, run_dir=str(dirs.cache / "elsewhere" / folder / "run"))
     assert shifts.evaluate_cell(fresh, TINY, dirs) == json.loads(mine.read_text())
+    # A policy trained elsewhere whose evaluation was never committed: marked, not a crash.
+    gone = dict(record, run_dir=str(dirs.cache / "elsewhere" / "dom2-gone-0" / "run"))
+    cell = Cell("dom2", "mpe_spread", "expert")
+    marks = shifts.shift_results({cell: gone}, TINY, dirs, progress=False)
+    assert marks[cell] == shifts.NO_CHECKPOINT
     main_table.run(TINY, dirs, progress=False)  # cached cells: writes the tables only
     text = summary.write_summary(dirs.results).read_text()
     assert "## Claims" in text and "Shifts (expert policies)" in text and "/ 8 shifts" in text
