@@ -87,6 +87,7 @@ experiments: PRESET ?= cpu
 experiments: WORKERS ?= 2
 experiments: $(STAMP)
 	$(BIN)/python -m experiments.run_all --preset $(PRESET) --workers $(WORKERS)
+	$(if $(filter cpu,$(PRESET)),$(BIN)/python -m experiments.summary --readme README.md)
 
 # The fair protocol (issue 13): one budget and one discount per env, 5 seeds, learning curves,
 # CIs, DOM2 with 1 and 50 evaluation candidates; then DOM2's eta sweep. Resumable cell by cell,

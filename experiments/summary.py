@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -267,12 +268,73 @@ def ablation_claims(records) -> list[tuple[str, str, str, str]]:
     return claims
 
 
+UNRUN_CLAIMS = {  # the claims a stage judges, named while it has no file yet
+    "main_table": "Main table: DOM2 beats every baseline on every task, random datasets included",
+    "shifts": "Shifts: DOM2 beats the baselines in 28 of 30 shifted envs (expert policies)",
+    "data_efficiency": 'Data efficiency: DOM2 with <= 5% of the data matches the baselines ("20x")',
+    "ablations": "(reviewers) DOM2 vs reweighted baselines; DOM2's components",
+}
 STAGES = {
     "main_table": main_claims,
     "shifts": shift_claims,
     "data_efficiency": efficiency_claims,
     "ablations": ablation_claims,
 }
+
+
+def claim_rows(results: Path) -> tuple[list[str], list[str]]:
+    """(the claims table's rows, one per claim, from the stages' CSV files; the stages'
+    markdown tables and figures for SUMMARY.md)."""
+    rows, sections = [], []
+    for stage, claims in STAGES.items():
+        # Under the fair protocol the main table's mean-and-seeds table is main_table_published
+        # (main_table_table.md is the report with best-of-K, convergence and rliable).
+        names = [f"{stage}_published", stage] if stage == "main_table" else [stage]
+        path = next(
+            (results / f"{n}.csv" for n in names if (results / f"{n}.csv").exists()),
+            results / f"{stage}.csv",
+        )
+        if not path.exists():
+            rows.append(f"| {UNRUN_CLAIMS[stage]} | | stage not run yet | not judged |")
+            continue
+        for claim in claims(read_csv(path)):
+            rows.append("| " + " | ".join(claim) + " |")
+        md = results / f"{stage}_table.md" if stage == "main_table" else results / f"{stage}.md"
+        md = md if md.exists() else results / f"{stage}.md"
+        if md.exists():
+            sections += [f"## {stage}", "", md.read_text().replace("### ", "#### ")]
+            sections += [f"![{p.stem}]({p.name})" for p in sorted(results.glob(f"{stage}*.png"))]
+            sections.append("")
+    return rows, sections
+
+
+README_BEGIN = "<!-- verdicts: written by `python -m experiments.summary --readme README.md` -->"
+README_END = "<!-- end of verdicts -->"
+
+
+def write_readme_verdicts(readme: Path, results: Path) -> Path:
+    """Replace the claims table between README_BEGIN and README_END in `readme` with the one
+    the result files give (the README's verdicts come from the files, never by hand)."""
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        raise ValueError(f"{readme}: no verdict block ({README_BEGIN} ... {README_END})")
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    rows, _ = claim_rows(Path(results))
+    stamp = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    block = [
+        README_BEGIN,
+        "",
+        f"Generated on {stamp} from `{os.path.relpath(results, readme.parent)}/`.",
+        "",
+        "| claim | paper | ours | verdict |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        README_END,
+    ]
+    readme.write_text(head + "\n".join(block) + tail)
+    return readme
 
 
 def build_summary(results: Path) -> str:
@@ -308,26 +370,8 @@ def build_summary(results: Path) -> str:
         "| claim | paper | ours | verdict |",
         "|---|---|---|---|",
     ]
-    sections = []
-    for stage, claims in STAGES.items():
-        # Under the fair protocol the main table's mean-and-seeds table is main_table_published
-        # (main_table_table.md is the report with best-of-K, convergence and rliable).
-        names = [f"{stage}_published", stage] if stage == "main_table" else [stage]
-        path = next(
-            (results / f"{n}.csv" for n in names if (results / f"{n}.csv").exists()),
-            results / f"{stage}.csv",
-        )
-        if not path.exists():
-            lines.append(f"| {stage} | | stage not run | not measured |")
-            continue
-        for claim in claims(read_csv(path)):
-            lines.append("| " + " | ".join(claim) + " |")
-        md = results / f"{stage}_table.md" if stage == "main_table" else results / f"{stage}.md"
-        md = md if md.exists() else results / f"{stage}.md"
-        if md.exists():
-            sections += [f"## {stage}", "", md.read_text().replace("### ", "#### ")]
-            sections += [f"![{p.stem}]({p.name})" for p in sorted(results.glob(f"{stage}*.png"))]
-            sections.append("")
+    claims, sections = claim_rows(results)
+    lines += claims
     lines += [
         "",
         "Verdicts compare 95% bootstrap intervals over seeds (rliable, `experiments/stats.py`): "
@@ -341,6 +385,7 @@ def build_summary(results: Path) -> str:
 
 def write_summary(results: Path) -> Path:
     path = Path(results) / "SUMMARY.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_summary(Path(results)))
     return path
 
@@ -348,8 +393,13 @@ def write_summary(results: Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument(
+        "--readme", default=None, help="also rewrite this file's verdict block (README.md)"
+    )
     args = parser.parse_args(argv)
     print(f"wrote {write_summary(Path(args.results))}")
+    if args.readme:
+        print(f"wrote {write_readme_verdicts(Path(args.readme), Path(args.results))}")
 
 
 if __name__ == "__main__":

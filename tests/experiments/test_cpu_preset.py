@@ -101,3 +101,24 @@ def test_data_efficiency_matches_by_intervals():
     ]
     ((_, _, ours, verdict),) = efficiency_claims(records)
     assert verdict == "holds" and "bc: 5% (" in ours
+
+
+def test_the_readme_verdict_block_is_written_from_the_result_files(tmp_path):
+    import pytest
+
+    from experiments import summary
+    from experiments.tables import write_csv
+
+    results = tmp_path / "results"
+    results.mkdir()
+    ahead = {"dom2": [50.0, 51.0, 52.0], "bc": [10.0, 11.0, 12.0]}
+    write_csv(results / "main_table_published.csv", _records({"expert": ahead, "random": ahead}))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{summary.README_BEGIN}\nSTALE ROW\n{summary.README_END}\n\nafter\n")
+    text = summary.write_readme_verdicts(readme, results).read_text()
+    assert "STALE ROW" not in text and text.endswith("\n\nafter\n")
+    assert "| Main table: DOM2 beats every baseline" in text and "| holds |" in text
+    assert "| Shifts: DOM2 beats the baselines in 28 of 30" in text and "stage not run yet" in text
+    readme.write_text("# no block\n")
+    with pytest.raises(ValueError, match="README.md: no verdict block"):
+        summary.write_readme_verdicts(readme, results)
