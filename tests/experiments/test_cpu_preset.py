@@ -65,7 +65,7 @@ def _records(rows: dict[str, dict[str, list[float]]]) -> list[dict]:
 
 
 def test_summary_verdicts_come_from_intervals_not_means():
-    from experiments.summary import main_claims
+    from experiments.claims import main_claims
 
     ahead = {"dom2": [50.0, 51.0, 52.0], "bc": [10.0, 11.0, 12.0]}
     level = {"dom2": [10.0, 30.0, 50.0], "bc": [20.0, 25.0, 30.0]}  # DOM2's mean higher
@@ -80,7 +80,7 @@ def test_summary_verdicts_come_from_intervals_not_means():
 
 
 def test_data_efficiency_matches_by_intervals():
-    from experiments.summary import efficiency_claims
+    from experiments.claims import efficiency_claims
 
     def rec(fraction, column, seeds):
         return {
