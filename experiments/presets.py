@@ -199,11 +199,6 @@ PRESETS: dict[str, ExperimentPreset] = {
         efficiency_tasks=(("mpe_spread", "expert"), ("mpe_spread", "medium")),
         efficiency_algos=("dom2", "bc", "matd3bc", "macql", "omar"),
         ablation_tasks=(("mpe_spread", "expert"), ("mpe_spread", "medium-replay")),
-        eta_tasks=(
-            ("mpe_spread", "expert"),
-            ("mpe_spread", "medium-replay"),
-            ("mpe_spread", "random"),
-        ),
     ),
     # The fair protocol on the cells of issue 13 (experiments/README.md): every algorithm gets
     # the same updates x batch per env and the same discount, 5 seeds, a learning curve (10

@@ -1,6 +1,6 @@
 """Every experiment stage in order, then the summary: `make experiments PRESET=cpu`.
 
-    python -m experiments.run_all --preset cpu            # <= 2 h on a 2-core CPU
+    python -m experiments.run_all --preset cpu --workers 2   # the fair protocol, CPU scale
     python -m experiments.run_all --preset paper          # the full scale, for a GPU
     python -m experiments.run_all --preset cpu --stages main_table shifts
 
@@ -17,19 +17,53 @@ cells).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 import time
 
-from experiments import ablations, data_efficiency, main_table, shifts, summary
-from experiments.presets import preset_by_name
+from experiments import (
+    ablations,
+    data_efficiency,
+    eta_sweep,
+    main_table,
+    multimodal,
+    shifts,
+    summary,
+)
+from experiments.presets import MULTIMODAL_PRESETS, PRESETS, ExperimentPreset, preset_by_name
 from experiments.stage import add_common_args, dirs_from_args, setup_jax, timed_stage
+
+
+def stage_preset(stage: str, exp: ExperimentPreset) -> ExperimentPreset:
+    """The preset a stage runs under: the multimodal stage has its own (xor and spread
+    expert-mix under the fair protocol), and DOM2's eta sensitivity is step 1's sweep (the
+    `fair` preset); the smoke presets map to their smoke versions."""
+    full = exp.compares_with_paper
+    if stage == "multimodal":
+        return MULTIMODAL_PRESETS["multimodal" if full else "multimodal-smoke"]
+    if stage == "eta_sweep":
+        return PRESETS["fair" if full else "fair-smoke"]
+    return exp
+
+
+def _multimodal(exp, dirs, progress):
+    folder = dataclasses.replace(dirs, results=dirs.results / "multimodal")
+    return multimodal.run(stage_preset("multimodal", exp), folder, progress=progress)
+
+
+def _eta_sweep(exp, dirs, progress):
+    folder = dataclasses.replace(dirs, results=dirs.results / "fair")
+    return eta_sweep.run(stage_preset("eta_sweep", exp), folder, progress)
+
 
 STAGES = {
     "main_table": main_table.run,
     "shifts": shifts.run,
     "data_efficiency": data_efficiency.run,
     "ablations": ablations.run,
+    "multimodal": _multimodal,
+    "eta_sweep": _eta_sweep,
 }
 
 
@@ -57,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         run = STAGES[stage]
         written = timed_stage(
             stage,
-            exp,
+            stage_preset(stage, exp),
             dirs,
             lambda run=run: run(exp, dirs, not args.no_progress),
             ["--preset", exp.name, *extra],
