@@ -122,3 +122,15 @@ def test_the_readme_verdict_block_is_written_from_the_result_files(tmp_path):
     readme.write_text("# no block\n")
     with pytest.raises(ValueError, match="README.md: no verdict block"):
         summary.write_readme_verdicts(readme, results)
+
+
+def test_run_all_runs_the_multimodal_and_eta_stages_under_their_own_presets():
+    from experiments.run_all import STAGES, stage_preset
+
+    cpu, smoke = PRESETS["cpu"], PRESETS["smoke"]
+    assert list(STAGES)[-2:] == ["multimodal", "eta_sweep"]
+    assert stage_preset("main_table", cpu) is cpu
+    assert stage_preset("multimodal", cpu).name == "multimodal"
+    assert stage_preset("eta_sweep", cpu).name == "fair"
+    assert stage_preset("multimodal", smoke).name == "multimodal-smoke"
+    assert stage_preset("eta_sweep", smoke).name == "fair-smoke"
