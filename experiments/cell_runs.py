@@ -15,10 +15,10 @@ A cell with `cell.json` is finished and is never rerun; a cell with checkpoints 
 `cell.json` was interrupted and resumes (`run_training(resume=True)`); a changed config or
 dataset gives another hash, so a stale result is never reused.
 
-Several processes may run the same stage at once (one per core: the cells' programs are mostly
-single-threaded): a process claims a cell before training it (`claim`, a file created
-exclusively in its folder) and skips, as "running", a cell another live process holds. Once
-every process has ended, `--report-only` writes the tables from all finished cells.
+Several processes may run the same stage at once (one per core): a process claims a cell before
+training it (`claim`, a file created exclusively in its folder) and skips, as "running", a cell
+another live process holds. Once every process has ended, `--report-only` writes the tables
+from all finished cells.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ Rows are (env, level) tasks, columns our reruns (DOM2 first, then every baseline
 published numbers in side columns (`experiments.published`; DOM2's own table is in no copy we
 have, so the verdicts compare DOM2 with our baseline reruns). Writes, under the results folder:
 `main_table.csv` (both normalisations, per-seed values), `main_table.md` (OMAR-normalised, then
-normalised with our envs' reference returns) and `main_table.png`.
+normalised with our envs' reference returns) and `main_table.png`. Under a preset with the fair
+protocol's budgets (`cpu`) those are `main_table_published.*`, and `main_table_table.md` etc. are
+`experiments.fair`'s report (95% intervals, best-of-K columns, convergence flags, verdicts,
+rliable's aggregates); the cells of the headline tasks train first (`training_order`).
 """
 
 from __future__ import annotations
@@ -105,9 +108,8 @@ def run(exp: ExperimentPreset, dirs: Dirs, progress: bool = True) -> list[Path]:
     if exp.budgets is not None:  # the fair protocol: curves, CIs, best-of-K, verdicts, rliable
         from experiments import fair
 
-        return fair.write_results(records, exp, dirs.results, stem="main_table") + [
-            *write_results(records, exp, dirs.results, stem="main_table_published")
-        ]
+        report = fair.write_results(records, exp, dirs.results, stem="main_table")
+        return report + write_results(records, exp, dirs.results, stem="main_table_published")
     return write_results(records, exp, dirs.results)
 
 

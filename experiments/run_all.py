@@ -6,12 +6,11 @@
 
 Stages are resumable: finished cells are read from the committed results or the cache
 (experiments/cache/), an interrupted cell resumes from its last checkpoint, so rerunning after a
-stop only does what is left. `--workers N` trains with N processes side by side (the cells'
-programs are mostly single-threaded: one per core), each claiming the next free cell
-(`experiments.cell_runs`); once all have ended, the tables and the summary are written from
-every finished cell. Later stages reuse the earlier stages' cells (the shifts evaluate the main
-table's trained policies; the 100% data-efficiency and default ablation cells are main-table
-cells).
+stop only does what is left. `--workers N` trains with N processes side by side (one per core),
+each claiming the next free cell (`experiments.cell_runs`); once all have ended, the tables and
+the summary are written from every finished cell. Later stages reuse the earlier stages' cells
+(the shifts evaluate the main table's trained policies; the 100% data-efficiency and default
+ablation cells are main-table cells).
 """
 
 from __future__ import annotations
@@ -104,10 +103,11 @@ def main(argv: list[str] | None = None) -> None:
 def run_workers(n: int, argv: list[str]) -> None:
     """n processes run every stage's cells side by side; then one report-only pass writes the
     tables (and the shift evaluations of cells other processes trained) and the summary."""
-    base = [a for a in argv if not a.startswith("--workers")]
-    if "--workers" in argv:  # "--workers N" as two arguments
+    if "--workers" in argv:  # "--workers N"
         i = argv.index("--workers")
         base = argv[:i] + argv[i + 2 :]
+    else:  # "--workers=N"
+        base = [a for a in argv if not a.startswith("--workers=")]
     command = [sys.executable, "-m", "experiments.run_all", *base, "--workers", "1"]
     workers = [subprocess.Popen(command) for _ in range(n)]
     codes = [w.wait() for w in workers]
