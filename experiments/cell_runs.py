@@ -181,6 +181,7 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
         record.update(status="diverged", reason=str(err))
     record.update(
         seconds=round(time.perf_counter() - start, 1),
+        chunk_seconds=_chunk_seconds(folder / "run"),
         cpu_seconds=round(time.process_time() - cpu_start, 1),
         finished=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
@@ -194,6 +195,25 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
         shifts.evaluate_cell(record, exp, dirs)
     (folder / "claim").unlink(missing_ok=True)
     return dict(record, cached=False)
+
+
+def _chunk_seconds(run_dir: Path) -> float | None:
+    """The run's chunks' wall time summed over every invocation that trained it (`seconds`
+    covers this invocation only, which after a resume is part of the run): each row of the
+    metrics CSV holds its chunk's seconds shared among the chunk's evaluations."""
+    import csv
+
+    path = run_dir / "metrics_seed0.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        return round(sum(float(row["seconds"]) for row in csv.DictReader(f)), 1)
+
+
+def cell_seconds(record: dict[str, Any]) -> float:
+    """A finished cell's training wall time across resumes (`chunk_seconds`; older records:
+    `seconds`)."""
+    return record.get("chunk_seconds") or record["seconds"]
 
 
 def run_cells(
@@ -216,7 +236,7 @@ def run_cells(
         cells=len(out),
         cells_trained_now=sum(not r.get("cached", True) for r in out.values()),
         cells_missing=sum(r.get("status") == "missing" for r in out.values()),
-        cell_training_seconds=round(sum(r["seconds"] for r in done), 1),
+        cell_training_seconds=round(sum(cell_seconds(r) for r in done), 1),
     )
     return out
 

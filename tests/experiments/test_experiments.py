@@ -203,6 +203,8 @@ def test_an_interrupted_cell_resumes_from_its_checkpoint(dirs):
     assert not record["cached"] and record["updates"] == 8
     rows = (folder / "run" / "metrics_seed0.csv").read_text().splitlines()
     assert len(rows) == 3  # header + the first chunk's row + the resumed chunk's row
+    first_chunk = float(rows[1].split(",")[2])  # the killed invocation's chunk counts too
+    assert record["chunk_seconds"] >= first_chunk > 0
 
 
 def test_a_cell_another_live_process_holds_is_skipped_and_a_dead_ones_claim_taken_over(dirs):
