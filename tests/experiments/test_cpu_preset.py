@@ -134,3 +134,12 @@ def test_run_all_runs_the_multimodal_and_eta_stages_under_their_own_presets():
     assert stage_preset("eta_sweep", cpu).name == "fair"
     assert stage_preset("multimodal", smoke).name == "multimodal-smoke"
     assert stage_preset("eta_sweep", smoke).name == "fair-smoke"
+
+
+def test_the_readme_holds_the_verdict_block_the_summary_rewrites():
+    from experiments import summary
+    from experiments.folders import ROOT
+
+    text = (ROOT.parent / "README.md").read_text()
+    assert text.count(summary.README_BEGIN) == 1 and text.count(summary.README_END) == 1
+    assert text.index(summary.README_BEGIN) < text.index(summary.README_END)
