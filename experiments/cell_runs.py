@@ -70,6 +70,18 @@ def committed_path(dirs: Dirs, folder: Path) -> Path:
     return dirs.results / "cells" / f"{folder.name}.json"
 
 
+def dataset_here(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> bool:
+    """Whether the cell's level's dataset file exists under `dirs.data` (fractions are made
+    from it)."""
+    from dom2_jax.io import generation
+    from experiments.datasets import DATA_SEED
+
+    suffix = f"-{exp.dataset_preset}"
+    return generation.default_path(
+        cell.env, cell.level, DATA_SEED, dirs.data, suffix=suffix
+    ).exists()
+
+
 def committed_without_dataset(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict | None:
     """The committed record of a finished cell whose dataset file is not here (a fresh clone),
     found by its label and its full config record, or None.
@@ -77,12 +89,9 @@ def committed_without_dataset(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> 
     Making the dataset only to read its checksum would cost what the record saves (a
     1M-transition HalfCheetah level takes ~30 min); where the dataset is here, the record is
     looked up by the hash of config and checksum as usual (`run_cell`)."""
-    from dom2_jax.io import generation
     from dom2_jax.io.training import config_record
-    from experiments.datasets import DATA_SEED
 
-    suffix = f"-{exp.dataset_preset}"
-    if generation.default_path(cell.env, cell.level, DATA_SEED, dirs.data, suffix=suffix).exists():
+    if dataset_here(cell, exp, dirs):
         return None
     want = json.loads(json.dumps(config_record(cell_config(cell, exp)), default=str))
     for path in sorted((dirs.results / "cells").glob(f"{cell.label}-*.json")):
@@ -142,6 +151,8 @@ def run_cell(cell: Cell, exp: ExperimentPreset, dirs: Dirs) -> dict[str, Any]:
     committed = committed_without_dataset(cell, exp, dirs)
     if committed is not None:
         return dict(committed, cached=True)
+    if not dirs.train and not dataset_here(cell, exp, dirs):  # report only: make no dataset
+        return {"cell": dataclasses.asdict(cell), "status": "not run", "cached": True}
     try:
         config, dataset, checksum, folder = prepare_cell(cell, exp, dirs)
     except MissingData as err:

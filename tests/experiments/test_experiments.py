@@ -192,6 +192,9 @@ def test_a_fresh_clone_reads_a_committed_cell_without_making_its_dataset(
     # Another config has no committed record: it needs its dataset (generated, here refused).
     with pytest.raises(AssertionError, match="generated a dataset"):
         run_cell(cell, dataclasses.replace(TINY, n_updates=12), fresh)
+    # ... except in report-only mode, which makes no dataset: the cell is "not run".
+    report = dataclasses.replace(fresh, train=False)
+    assert run_cell(cell, dataclasses.replace(TINY, n_updates=12), report)["status"] == "not run"
 
 
 @pytest.mark.slow
