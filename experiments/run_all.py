@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         if getattr(args, name) not in (None, parser.get_default(name))
         for arg in (f"--{name}", getattr(args, name))
     ]
+    extra += ["--report-only"] if args.report_only else []
     for stage in args.stages:
         print(f"[experiments] stage {stage} ({exp.name} preset)", flush=True)
         run = STAGES[stage]

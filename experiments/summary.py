@@ -39,7 +39,10 @@ def claim_rows(results: Path) -> tuple[list[str], list[str]]:
         if not path.exists():
             rows.append(f"| {UNRUN_CLAIMS[stage]} | | stage not run yet | not judged |")
             continue
-        for claim in claims(read_csv(path)):
+        judged = claims(read_csv(path))
+        if not judged:
+            rows.append(f"| {UNRUN_CLAIMS[stage]} | | no finished cells yet | not judged |")
+        for claim in judged:
             rows.append("| " + " | ".join(claim) + " |")
         md = results / f"{stage}_table.md" if stage == "main_table" else results / f"{stage}.md"
         md = md if md.exists() else results / f"{stage}.md"
