@@ -16,17 +16,22 @@ SCORE = "score_omar"
 PAPER_SHIFT_WINS, PAPER_SHIFTS = 28, 30
 
 
-def _means(records, score=SCORE, field="mean", **match) -> dict[tuple, dict[str, float]]:
-    """(the records' grouping keys) -> {column: mean (or std)} for numeric records matching
+def _by_row(records, value, score=SCORE, **match) -> dict[tuple, dict[str, object]]:
+    """(the records' grouping keys) -> {column: value(record)} for the scored records matching
     `match`."""
-    out: dict[tuple, dict[str, float]] = defaultdict(dict)
+    out: dict[tuple, dict[str, object]] = defaultdict(dict)
     for r in records:
         if r.get("score") != score or any(r.get(k) != str(v) for k, v in match.items()):
             continue
-        if r["mean"] != "":
+        if r["mean"] != "" and r.get("seeds", "") != "":
             key = tuple(r.get(k, "") for k in ("env", "level", "row", "table"))
-            out[key][r["column"]] = float(r[field])
+            out[key][r["column"]] = value(r)
     return dict(out)
+
+
+def _means(records, field="mean", **match) -> dict[tuple, dict[str, float]]:
+    """{row key: {column: mean (or std)}}."""
+    return _by_row(records, lambda r: float(r[field]), **match)
 
 
 def _columns(records) -> list[str]:
@@ -34,15 +39,8 @@ def _columns(records) -> list[str]:
 
 
 def _seeds(records, **match) -> dict[tuple, dict[str, list[float]]]:
-    """(the records' grouping keys) -> {column: per-seed scores} for scored records."""
-    out: dict[tuple, dict[str, list[float]]] = defaultdict(dict)
-    for r in records:
-        if r.get("score") != SCORE or any(r.get(k) != str(v) for k, v in match.items()):
-            continue
-        if r["mean"] != "" and r.get("seeds", ""):
-            key = tuple(r.get(k, "") for k in ("env", "level", "row", "table"))
-            out[key][r["column"]] = [float(v) for v in r["seeds"].split()]
-    return dict(out)
+    """{row key: {column: per-seed scores}}."""
+    return _by_row(records, lambda r: [float(v) for v in r["seeds"].split()], **match)
 
 
 def _count(records, columns: list[str], **match):

@@ -34,7 +34,7 @@ from experiments.folders import Dirs
 from experiments.main_table import main_cells, training_order
 from experiments.presets import ExperimentPreset
 from experiments.stage import stage_main
-from experiments.tables import line_panels, write_csv
+from experiments.tables import aggregate_figure, line_panels, write_csv
 
 NOT_CONVERGED = "†"
 
@@ -184,7 +184,7 @@ def write_results(
         )
     tasks, aggregate, poi = agg
     if tasks:  # rliable's aggregate across tasks: IQM and mean, P(DOM2 > X)
-        paths += stats.aggregate_figure(results / f"{stem}_aggregate.png", aggregate, poi)
+        paths += aggregate_figure(results / f"{stem}_aggregate.png", aggregate, poi)
     return paths
 
 

@@ -136,11 +136,13 @@ def shift_results(
     for cell, record in tqdm(records.items(), desc="shift eval", disable=not progress):
         if record.get("status") != "done":
             out[cell] = record.get("status", "missing")
-        elif committed_evaluation(record, exp, dirs) is None and not has_checkpoint(record):
+            continue
+        evaluation = committed_evaluation(record, exp, dirs)
+        if evaluation is None and not has_checkpoint(record):
             # Trained elsewhere before its shift evaluation was committed: the policy is gone.
             out[cell] = NO_CHECKPOINT
-        else:
-            out[cell] = with_scores(evaluate_cell(record, exp, dirs), cell.env)
+            continue
+        out[cell] = with_scores(evaluation or evaluate_cell(record, exp, dirs), cell.env)
     return out
 
 

@@ -258,3 +258,48 @@ def bar_panels(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def aggregate_figure(
+    path, aggregates: dict[str, dict[str, tuple]], poi: dict[tuple[str, str], tuple]
+):
+    """rliable's figures of `experiments.stats.aggregate` (IQM and mean with their intervals,
+    one row per algorithm) in `<path stem>-scores.png` and of
+    `experiments.stats.probability_of_improvement` (P(X > Y) with its interval) in
+    `<path stem>-improvement.png`; returns the paths written."""
+    from rliable import plot_utils
+
+    plt = _pyplot()
+
+    algos = list(aggregates)
+    points = {a: np.array([aggregates[a]["iqm"][0], aggregates[a]["mean"][0]]) for a in algos}
+    cis = {
+        a: np.array([[aggregates[a][m][1] for m in ("iqm", "mean")],
+                     [aggregates[a][m][2] for m in ("iqm", "mean")]])
+        for a in algos
+    }  # fmt: skip
+    fig, _ = plot_utils.plot_interval_estimates(
+        points,
+        cis,
+        metric_names=["IQM", "Mean"],
+        algorithms=algos,
+        xlabel="OMAR-normalised score",
+        xlabel_y_coordinate=-1.0 / len(algos) - 0.05,  # below the ticks however few the rows
+    )
+    fig.savefig(path.with_name(path.stem + "-scores.png"), bbox_inches="tight", dpi=120)
+    plt.close(fig)
+    if poi:
+        probabilities = {f"{x},{y}": v[0] for (x, y), v in poi.items()}
+        intervals = {f"{x},{y}": np.array([v[1], v[2]]) for (x, y), v in poi.items()}
+        ax = plot_utils.plot_probability_of_improvement(
+            probabilities, intervals, figsize=(4, 0.4 * len(poi) + 1)
+        )
+        ax.figure.savefig(
+            path.with_name(path.stem + "-improvement.png"), bbox_inches="tight", dpi=120
+        )
+        plt.close(ax.figure)
+    return [
+        p
+        for p in (path.with_name(path.stem + s) for s in ("-scores.png", "-improvement.png"))
+        if p.exists()
+    ]
